@@ -1,0 +1,115 @@
+"""tfnotes — the small helpers package shared by every notebook of the course.
+
+It holds only plumbing that would otherwise be copied between notebooks:
+
+* :func:`setup` — seeding, determinism, quiet logs, one line of versions (every notebook, first cell);
+* :func:`full_run` / :func:`pick` — the run-size switch ``TFNOTES_FULL=1`` (default: fast on 2 CPU cores);
+* :func:`data_dir` / :func:`output_dir` — where data is looked for and where notebooks may write;
+* :mod:`tfnotes.data` — dataset loaders (local dir → Keras cache/download → offline registry package);
+* :mod:`tfnotes.plots` — training curves, image grids, confusion matrices.
+
+Teaching code (models, losses, training loops) stays in the notebooks.
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import random
+
+# Must be set before TensorFlow is first imported to silence its C++ start-up logs.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+__all__ = ["setup", "full_run", "pick", "data_dir", "output_dir", "REPO_ROOT", "FULL_ENV"]
+
+#: Repository root (the folder that holds ``tfnotes/``, ``chapter1/`` …).
+REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+#: The one environment variable that switches every notebook to the course's full scale.
+FULL_ENV = "TFNOTES_FULL"
+
+
+def full_run() -> bool:
+    """Return True when ``TFNOTES_FULL`` is set to 1/true/yes (full datasets, more epochs).
+
+    Read at call time, so ``%env TFNOTES_FULL=1`` in a notebook takes effect on the next call.
+    """
+    return os.environ.get(FULL_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def pick(default, full):
+    """Return ``full`` when :func:`full_run` is on, else ``default``.
+
+    Example: ``EPOCHS = tfnotes.pick(default=5, full=50)``.
+    """
+    return full if full_run() else default
+
+
+def data_dir() -> pathlib.Path:
+    """Return the local data directory: ``$TFNOTES_DATA_DIR`` or the repository's ``data/``.
+
+    Files a learner puts here (e.g. ``mnist.npz``, ``SH600519.csv``) are used before any download.
+    """
+    return pathlib.Path(os.environ.get("TFNOTES_DATA_DIR") or REPO_ROOT / "data").expanduser()
+
+
+def output_dir(*parts: str) -> pathlib.Path:
+    """Return (and create) ``<repo>/outputs/<parts…>``, the git-ignored folder notebooks write to.
+
+    Checkpoints, exported models and generated files go here, so re-running a notebook never
+    touches tracked files.
+    """
+    path = REPO_ROOT.joinpath("outputs", *parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _device_summary(tf) -> str:
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        names = []
+        for gpu in gpus:
+            details = tf.config.experimental.get_device_details(gpu)
+            names.append(details.get("device_name", gpu.name))
+        return "GPU: " + ", ".join(names)
+    return f"CPU ({os.cpu_count()} cores)"
+
+
+def setup(seed: int = 42, *, deterministic: bool = True, verbose: bool = True) -> dict:
+    """Seed Python/NumPy/TensorFlow, enable op determinism, quiet logs, print one info line.
+
+    Call it first in every notebook (after setting ``TF_USE_LEGACY_KERAS`` where needed).
+
+    Returns a dict with ``tf``, ``keras``, ``device``, ``seed`` and ``full`` (the run-size switch).
+    """
+    import numpy as np
+    import tensorflow as tf
+    import logging
+
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    tf.random.set_seed(seed)
+    tf.keras.utils.set_random_seed(seed)
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+    tf.get_logger().setLevel(logging.ERROR)
+    try:  # absl warnings (e.g. from tf-models-official) go to stderr; keep them quiet
+        from absl import logging as absl_logging
+
+        absl_logging.set_verbosity(absl_logging.ERROR)
+    except ImportError:  # pragma: no cover - absl ships with TF
+        pass
+
+    info = {
+        "tf": tf.__version__,
+        "keras": getattr(tf.keras, "__version__", "?"),
+        "device": _device_summary(tf),
+        "seed": seed,
+        "full": full_run(),
+    }
+    if verbose:
+        mode = "full (TFNOTES_FULL=1)" if info["full"] else "default (fast; TFNOTES_FULL=1 for full)"
+        print(
+            f"TensorFlow {info['tf']} · Keras {info['keras']} · device {info['device']} · "
+            f"seed {seed} · run size: {mode}"
+        )
+    return info
