@@ -29,6 +29,7 @@ import pathlib
 import pickle
 import socket
 import struct
+import sys
 import threading
 import urllib.parse
 import zlib
@@ -178,6 +179,13 @@ def _socket_timeout(seconds: float):
 
 
 def _keras_home() -> pathlib.Path:
+    """The folder ``tf.keras.datasets`` caches into (``$KERAS_HOME``, default ``~/.keras``).
+
+    Keras 3 reads ``KERAS_HOME`` once, when it is imported: ask it when it is loaded.
+    """
+    config = sys.modules.get("keras.src.backend.config")
+    if config is not None and os.environ.get("TF_USE_LEGACY_KERAS", "") not in {"1", "true"}:
+        return pathlib.Path(config.keras_home()).expanduser()
     return pathlib.Path(os.environ.get("KERAS_HOME") or pathlib.Path.home() / ".keras").expanduser()
 
 

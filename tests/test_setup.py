@@ -1,0 +1,49 @@
+"""tfnotes.setup, the run-size switch and the output folders."""
+import numpy as np
+import pytest
+
+import tfnotes
+
+
+def test_setup_makes_random_streams_reproducible(capsys):
+    import tensorflow as tf
+
+    info = tfnotes.setup(seed=7)
+    first = (np.random.rand(3), tf.random.normal([3]).numpy(), tf.keras.initializers.GlorotUniform()([2, 2]).numpy())
+    tfnotes.setup(seed=7)
+    second = (np.random.rand(3), tf.random.normal([3]).numpy(), tf.keras.initializers.GlorotUniform()([2, 2]).numpy())
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+    tfnotes.setup(seed=8)
+    assert not np.array_equal(np.random.rand(3), first[0])
+    line = capsys.readouterr().out.strip().splitlines()[0]
+    assert f"TensorFlow {tf.__version__}" in line and "seed 7" in line and "CPU" in line
+    assert info["tf"] == tf.__version__ and info["seed"] == 7
+
+
+@pytest.mark.parametrize("value, expected", [("1", True), ("true", True), ("YES", True), ("0", False),
+                                             ("", False), ("no", False)])
+def test_full_switch(monkeypatch, value, expected):
+    monkeypatch.setenv(tfnotes.FULL_ENV, value)
+    assert tfnotes.full_run() is expected
+    assert tfnotes.pick(default="fast", full="full") == ("full" if expected else "fast")
+
+
+def test_full_switch_unset(monkeypatch):
+    monkeypatch.delenv(tfnotes.FULL_ENV, raising=False)
+    assert tfnotes.pick(default=5, full=50) == 5
+
+
+def test_data_dir_honours_env(monkeypatch, tmp_path):
+    monkeypatch.delenv("TFNOTES_DATA_DIR", raising=False)
+    assert tfnotes.data_dir() == tfnotes.REPO_ROOT / "data"
+    monkeypatch.setenv("TFNOTES_DATA_DIR", str(tmp_path))
+    assert tfnotes.data_dir() == tmp_path
+
+
+def test_output_dir_is_created_under_ignored_outputs():
+    path = tfnotes.output_dir("pytest-probe", "sub")
+    assert path.is_dir()
+    assert path.relative_to(tfnotes.REPO_ROOT).parts[:2] == ("outputs", "pytest-probe")
+    path.rmdir()
+    path.parent.rmdir()
