@@ -16,8 +16,10 @@ import os
 import pathlib
 import random
 
-# Must be set before TensorFlow is first imported to silence its C++ start-up logs.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Must be set before TensorFlow is first imported to silence its C++ start-up logs (CUDA probing,
+# oneDNN notices, tf.data "End of sequence" infos): import tfnotes BEFORE tensorflow in a notebook.
+# Python-level errors still raise normally; set TF_CPP_MIN_LOG_LEVEL=0 yourself to see everything.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 __all__ = ["setup", "full_run", "pick", "data_dir", "output_dir", "REPO_ROOT", "FULL_ENV"]
 
@@ -62,6 +64,10 @@ def output_dir(*parts: str) -> pathlib.Path:
     return path
 
 
+#: What the last :func:`setup` call found (versions, device, seed, run size).
+INFO: dict = {}
+
+
 def _device_summary(tf) -> str:
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:
@@ -73,12 +79,13 @@ def _device_summary(tf) -> str:
     return f"CPU ({os.cpu_count()} cores)"
 
 
-def setup(seed: int = 42, *, deterministic: bool = True, verbose: bool = True) -> dict:
+def setup(seed: int = 42, *, deterministic: bool = True, verbose: bool = True) -> None:
     """Seed Python/NumPy/TensorFlow, enable op determinism, quiet logs, print one info line.
 
     Call it first in every notebook (after setting ``TF_USE_LEGACY_KERAS`` where needed).
 
-    Returns a dict with ``tf``, ``keras``, ``device``, ``seed`` and ``full`` (the run-size switch).
+    Returns None (so a notebook cell shows only the printed line); the same facts are kept in
+    :data:`INFO` (``tf``, ``keras``, ``device``, ``seed``, ``full``).
     """
     import numpy as np
     import tensorflow as tf
@@ -99,17 +106,17 @@ def setup(seed: int = 42, *, deterministic: bool = True, verbose: bool = True) -
     except ImportError:  # pragma: no cover - absl ships with TF
         pass
 
-    info = {
+    info = INFO
+    info.update({
         "tf": tf.__version__,
         "keras": getattr(tf.keras, "__version__", "?"),
         "device": _device_summary(tf),
         "seed": seed,
         "full": full_run(),
-    }
+    })
     if verbose:
         mode = "full (TFNOTES_FULL=1)" if info["full"] else "default (fast; TFNOTES_FULL=1 for full)"
         print(
             f"TensorFlow {info['tf']} · Keras {info['keras']} · device {info['device']} · "
             f"seed {seed} · run size: {mode}"
         )
-    return info
