@@ -1,9 +1,5 @@
 """pytest configuration for the whole repository (unit tests and nbval over every notebook)."""
 import collections
-import os
-
-# Notebooks run from their own folder; keep matplotlib headless for unit tests.
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 _NOTEBOOK_SECONDS = collections.OrderedDict()
 
