@@ -68,6 +68,19 @@ def output_dir(*parts: str) -> pathlib.Path:
 INFO: dict = {}
 
 
+def _keras_version(tf) -> str:
+    """Keras 3's version, or tf-keras's when ``TF_USE_LEGACY_KERAS=1`` made ``tf.keras`` Keras 2."""
+    version = getattr(tf.keras, "__version__", None)
+    if version:
+        return version
+    try:
+        import tf_keras
+
+        return f"{tf_keras.__version__} (tf-keras, TF_USE_LEGACY_KERAS=1)"
+    except ImportError:  # pragma: no cover
+        return "?"
+
+
 def _device_summary(tf) -> str:
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:
@@ -109,7 +122,7 @@ def setup(seed: int = 42, *, deterministic: bool = True, verbose: bool = True) -
     info = INFO
     info.update({
         "tf": tf.__version__,
-        "keras": getattr(tf.keras, "__version__", "?"),
+        "keras": _keras_version(tf),
         "device": _device_summary(tf),
         "seed": seed,
         "full": full_run(),

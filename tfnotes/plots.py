@@ -11,8 +11,8 @@ import math
 from typing import Mapping, Sequence
 
 import matplotlib
-
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 import numpy as np
 
 __all__ = ["plot_history", "plot_curves", "image_grid", "plot_confusion_matrix"]
@@ -40,6 +40,7 @@ def plot_curves(curves: Mapping[str, Sequence[float]], *, title: str = "", xlabe
     if logy:
         ax.set_yscale("log")
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(alpha=0.3)
     ax.legend()
     return _finish(fig, show)
@@ -67,6 +68,7 @@ def plot_history(history, metrics: Sequence[str] | None = None, *, title: str = 
             step = max(1, epochs_run // len(val))
             ax.plot(range(step, step * len(val) + 1, step), val, "o-", label=f"validation {name}")
         ax.set(xlabel="epoch", title=name)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend()
     if title:
