@@ -21,7 +21,7 @@ import random
 # Python-level errors still raise normally; set TF_CPP_MIN_LOG_LEVEL=0 yourself to see everything.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-__all__ = ["setup", "full_run", "pick", "data_dir", "output_dir", "REPO_ROOT", "FULL_ENV"]
+__all__ = ["setup", "full_run", "pick", "data_dir", "output_dir", "expect_result", "strategy", "REPO_ROOT", "FULL_ENV"]
 
 #: Repository root (the folder that holds ``tfnotes/``, ``chapter1/`` …).
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -133,3 +133,8 @@ def setup(seed: int = 42, *, deterministic: bool = True, verbose: bool = True) -
             f"TensorFlow {info['tf']} · Keras {info['keras']} · device {info['device']} · "
             f"seed {seed} · run size: {mode}"
         )
+
+
+# Light helpers re-exported at package level (neither imports TensorFlow at import time).
+from tfnotes.distribute import strategy  # noqa: E402
+from tfnotes.report import expect_result  # noqa: E402
