@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import pathlib
 import time
 
@@ -286,6 +287,22 @@ def test_handles_use_a_filled_tfhub_cache(tmp_path, monkeypatch, capsys):
         (module / "saved_model.pb").write_bytes(b"x")
     encoder, preprocess = bert.bert_handles(prefer="auto")
     assert (encoder, preprocess) == (bert.HUB_ENCODER, bert.HUB_PREPROCESS)
+    assert "TF Hub cache" in capsys.readouterr().out
+
+
+def test_handles_find_prefetched_models_in_the_data_dir(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("TFHUB_CACHE_DIR", raising=False)  # also restores it after the test
+    monkeypatch.setenv("TFNOTES_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TFNOTES_OFFLINE", "1")
+    monkeypatch.delenv("TFNOTES_BERT", raising=False)
+    cache = tmp_path / "tfhub_modules"  # where `python -m tfnotes.data prefetch bert` puts them
+    for handle in (bert.HUB_ENCODER, bert.HUB_PREPROCESS):
+        module = cache / hashlib.sha1(handle.encode("utf8")).hexdigest()
+        module.mkdir(parents=True)
+        (module / "saved_model.pb").write_bytes(b"x")
+    handles = bert.bert_handles(prefer="auto")
+    assert handles.source == "tfhub"
+    assert os.environ["TFHUB_CACHE_DIR"] == str(cache), "tensorflow_hub must be pointed at the prefetched cache"
     assert "TF Hub cache" in capsys.readouterr().out
 
 

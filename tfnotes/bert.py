@@ -311,17 +311,30 @@ def build_offline_bert(*, force: bool = False, verbose: bool = True, timeout: fl
 # --------------------------------------------------------------------------- choosing handles
 
 
-def hub_cached(handle: str) -> bool:
-    """Return True if ``handle`` is already downloaded in the TF Hub cache (``$TFHUB_CACHE_DIR``).
-
-    tensorflow_hub stores a URL handle in ``<cache>/<sha1(handle)>/``; a cached handle loads without
-    the network. Without ``$TFHUB_CACHE_DIR`` the default cache (``<tmp>/tfhub_modules``) is checked.
+def hub_cache_dirs() -> list[pathlib.Path]:
+    """TF Hub cache folders to look in: ``$TFHUB_CACHE_DIR`` when set; else ``<data dir>/tfhub_modules``
+    (where ``python -m tfnotes.data prefetch bert`` puts the models) and tensorflow_hub's default ``<tmp>/tfhub_modules``.
     """
     import tempfile
 
-    cache = os.environ.get("TFHUB_CACHE_DIR") or os.path.join(tempfile.gettempdir(), "tfhub_modules")
-    module = pathlib.Path(cache) / hashlib.sha1(handle.encode("utf8")).hexdigest()
+    from . import data_dir
+
+    if os.environ.get("TFHUB_CACHE_DIR"):
+        return [pathlib.Path(os.environ["TFHUB_CACHE_DIR"])]
+    return [data_dir() / "tfhub_modules", pathlib.Path(tempfile.gettempdir()) / "tfhub_modules"]
+
+
+def _cached_in(cache: pathlib.Path, handle: str) -> bool:
+    module = cache / hashlib.sha1(handle.encode("utf8")).hexdigest()
     return (module / "saved_model.pb").is_file() and not module.with_name(module.name + ".lock").exists()
+
+
+def hub_cached(handle: str) -> bool:
+    """Return True if ``handle`` is already downloaded in a TF Hub cache (see :func:`hub_cache_dirs`).
+
+    tensorflow_hub stores a URL handle in ``<cache>/<sha1(handle)>/``; a cached handle loads without the network.
+    """
+    return any(_cached_in(cache, handle) for cache in hub_cache_dirs())
 
 
 def bert_handles(*, prefer: str | None = None, timeout: float | None = None, verbose: bool = True) -> BertHandles:
@@ -350,8 +363,11 @@ def bert_handles(*, prefer: str | None = None, timeout: float | None = None, ver
         use_hub, reason = True, "asked for (prefer='hub')"
     elif prefer == "local":
         use_hub, reason = False, "asked for (prefer='local')"
-    elif hub_cached(HUB_ENCODER) and hub_cached(HUB_PREPROCESS):
-        use_hub, reason = True, "found in the TF Hub cache"
+    elif any(_cached_in(c, HUB_ENCODER) and _cached_in(c, HUB_PREPROCESS) for c in hub_cache_dirs()):
+        cache = next(c for c in hub_cache_dirs() if _cached_in(c, HUB_ENCODER) and _cached_in(c, HUB_PREPROCESS))
+        # tensorflow_hub reads TFHUB_CACHE_DIR whenever it resolves a handle: point it at the cache that has them
+        os.environ["TFHUB_CACHE_DIR"] = str(cache)
+        use_hub, reason = True, f"found in the TF Hub cache {_rel(cache)}"
     elif can_reach(HUB_PROBE_URL, timeout):
         use_hub, reason = True, "tfhub.dev is reachable"
     else:

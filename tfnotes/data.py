@@ -503,3 +503,9 @@ def load_prices() -> PriceSeries:
     _report(series.name, label, f"{len(series.close):,} trading days "
             f"{series.dates[0]} … {series.dates[-1]}")
     return series
+
+
+if __name__ == "__main__":  # `python -m tfnotes.data prefetch [names…]`: see tfnotes/prefetch.py
+    from tfnotes.prefetch import main
+
+    sys.exit(main(sys.argv[1:]))
