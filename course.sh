@@ -40,6 +40,11 @@ install_debian_data() {
 install_python() {
   local python="${PYTHON:-python3}"
   if [ ! -x "$PY" ]; then
+    if ! "$python" -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 12))' 2>/dev/null; then
+      log "$python is $("$python" --version 2>&1 || echo 'missing'): the pinned stack needs Python 3.11 or 3.12;" \
+          "pick one with PYTHON=python3.11 bash course.sh"
+      exit 1
+    fi
     log "creating virtual environment $VENV ($("$python" --version 2>&1))"
     "$python" -m venv "$VENV"
   fi
@@ -78,14 +83,14 @@ case "$MODE" in
     exec "$VENV/bin/jupyter" lab --notebook-dir="$ROOT" "${extra[@]}" "$@"
     ;;
   run)
-    log "executing every notebook in place (headless)"
-    while IFS= read -r nb; do
-      start=$(date +%s)
-      "$VENV/bin/jupyter" nbconvert --to notebook --execute --inplace \
-        --ExecutePreprocessor.timeout=3600 --ExecutePreprocessor.kernel_name=python3 "$nb" >/dev/null 2>&1 \
-        || { log "FAILED: $nb (open it in JupyterLab to see the error)"; exit 1; }
-      log "$(printf '%5ss  %s' "$(( $(date +%s) - start ))" "$nb")"
-    done < <(notebooks)
+    # One code path for "execute every notebook": benchmarks/run_notebooks.py (a fresh kernel each, in
+    # place, default settings; goes on after a failure, exits non-zero if any failed; writes
+    # benchmarks/results.{json,md}). TFNOTES_FULL=1 passes --full (course scale; results then go to
+    # outputs/benchmark-full/). Extra arguments go to the script, e.g. `bash course.sh run chapter3/*.ipynb`.
+    full=""
+    case "${TFNOTES_FULL:-}" in 1|true|yes|on|TRUE|YES|ON) full="--full" ;; esac
+    log "executing the notebooks in place (headless): benchmarks/run_notebooks.py $full $*"
+    exec "$PY" benchmarks/run_notebooks.py $full "$@"
     ;;
   test)
     log "running the test suite (unit tests, notebook hygiene, nbval over every notebook)"

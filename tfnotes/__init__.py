@@ -135,6 +135,17 @@ def setup(seed: int = 42, *, deterministic: bool = True, verbose: bool = True) -
         )
 
 
-# Light helpers re-exported at package level (neither imports TensorFlow at import time).
-from tfnotes.distribute import strategy  # noqa: E402
-from tfnotes.report import expect_result  # noqa: E402
+def __getattr__(name: str):
+    """Lazy re-exports: ``tfnotes.strategy`` (tfnotes.distribute) and ``tfnotes.expect_result`` (tfnotes.report).
+
+    Lazy so that ``python -m tfnotes.report`` does not import its own module twice.
+    """
+    if name == "strategy":
+        from tfnotes.distribute import strategy
+
+        return strategy
+    if name == "expect_result":
+        from tfnotes.report import expect_result
+
+        return expect_result
+    raise AttributeError(f"module 'tfnotes' has no attribute {name!r}")
