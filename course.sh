@@ -67,10 +67,6 @@ install_python() {
   log "installed: $("$PY" -c 'import tensorflow as tf, tfnotes; print("tensorflow", tf.__version__)' 2>/dev/null)"
 }
 
-notebooks() {
-  find . -name '*.ipynb' -not -path './.*' -not -path './outputs/*' -not -path './data/*' | sort
-}
-
 install_debian_data
 install_python
 

@@ -349,3 +349,12 @@ def test_relative_links_resolve():
     problems = [f"{name}: {target}" for name, base, text in _link_sources()
                 for target in broken_links(text, base, ROOT)]
     assert not problems, f"{len(problems)} broken relative link(s):\n" + "\n".join(problems)
+
+
+def test_expect_result_drops_machine_specific_paths(capsys):
+    report.expect_result("test accuracy", 0.9, at_least=0.5,
+                         data="Fashion-MNIST, Debian dataset-fashion-mnist (/usr/share/datasets/fashion-mnist) "
+                              "(6,000 train / 5,000 test)")
+    line = capsys.readouterr().out
+    assert "/usr/share" not in line
+    assert line.rstrip().endswith("data: Fashion-MNIST, Debian dataset-fashion-mnist (6,000 train / 5,000 test)")
