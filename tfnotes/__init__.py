@@ -6,7 +6,13 @@ It holds only plumbing that would otherwise be copied between notebooks:
 * :func:`full_run` / :func:`pick` — the run-size switch ``TFNOTES_FULL=1`` (default: fast on 2 CPU cores);
 * :func:`data_dir` / :func:`output_dir` — where data is looked for and where notebooks may write;
 * :mod:`tfnotes.data` — dataset loaders (local dir → Keras cache/download → offline registry package);
-* :mod:`tfnotes.plots` — training curves, image grids, confusion matrices.
+* :mod:`tfnotes.plots` — training curves, image grids, confusion matrices;
+* :func:`strategy` (:mod:`tfnotes.distribute`) — the ``tf.distribute`` strategy for this machine / ``TF_CONFIG``,
+  and ``LocalCluster`` for the two-worker notebook;
+* :func:`expect_result` (:mod:`tfnotes.report`) — the one ``RESULT | …`` line each notebook ends with, from which
+  ``python -m tfnotes.report`` builds the README results table;
+* :mod:`tfnotes.prefetch` — ``python -m tfnotes.data prefetch`` for machines that will later be offline;
+* :mod:`tfnotes.convarith`, :mod:`tfnotes.bert` — conv arithmetic (chapter 5) and the offline BERT build (bert_exp).
 
 Teaching code (models, losses, training loops) stays in the notebooks.
 """
