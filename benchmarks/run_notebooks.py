@@ -27,7 +27,6 @@ import re
 import sys
 import tempfile
 import time
-import urllib.parse
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tfnotes without an installed package (it is installed editable by course.sh)
@@ -104,10 +103,10 @@ def fmt(seconds: float) -> str:
 
 
 def write_markdown(path: pathlib.Path, info: dict, rows: list[dict]) -> None:
-    def link(rel):  # relative to the folder of results.md; works for notebooks outside the repository too
-        target = os.path.relpath(ROOT / rel, path.parent).replace(os.sep, "/")
-        text = rel[:-len(".ipynb")] if rel.endswith(".ipynb") else rel
-        return f"[{text}]({urllib.parse.quote(target)})"
+    base = os.path.relpath(path.parent, ROOT)  # links relative to results.md's folder (also outside the repo)
+
+    def link(rel):
+        return report.link(rel, base)
 
     lines = [
         f"# Benchmark: {info.get('run', 'default')} run of the notebooks",
@@ -124,13 +123,11 @@ def write_markdown(path: pathlib.Path, info: dict, rows: list[dict]) -> None:
     ]
     for row in rows:
         if row["ok"]:
-            status = "ok"
-            metric = f"{row['metric']} = **{row['value']}** (expected {row['expected']})"
+            status, metric = "ok", report.metric_text(row["metric"], row["value"], row["expected"])
         else:
-            status = "**FAILED**"
-            metric = row["error"]
+            status, metric = "**FAILED**", row["error"]
         lines.append(f"| {link(row['notebook'])} | {status} | {fmt(row['seconds'])} | "
-                     f"{metric.replace('|', chr(92) + '|')} | {(row.get('data') or '').replace('|', chr(92) + '|')} |")
+                     f"{report.md_cell(metric)} | {report.md_cell(row.get('data') or '')} |")
     total = sum(row["seconds"] for row in rows)
     failed = sum(not row["ok"] for row in rows)
     lines.append(f"| **total** ({len(rows)} notebooks, {failed} failed) | | **{fmt(total)}** | | |")

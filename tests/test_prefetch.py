@@ -249,10 +249,9 @@ def test_checksums_match_the_installed_sources():
     assert f"{plain}\t{prefetch._IMDB.size}\t{prefetch._IMDB.sha256}\taclImdb_v1.tar.gz" in imdb
 
 
-def test_hub_handles_and_cache_names_match_tfnotes_bert_and_tensorflow_hub():
+def test_hub_cache_names_match_tensorflow_hub():
     from tfnotes import bert
 
-    assert prefetch.HUB_HANDLES == (bert.HUB_ENCODER, bert.HUB_PREPROCESS)
     resolver = _package_file("tensorflow_hub", "compressed_module_resolver.py").read_text()
     assert '_COMPRESSED_FORMAT_QUERY = ("tf-hub-format", "compressed")' in resolver
     assert 'hashlib.sha1(handle.encode("utf8")).hexdigest()' in resolver

@@ -69,6 +69,8 @@ __all__ = [
     "build_offline_bert",
     "bert_handles",
     "hub_cached",
+    "hub_module_name",
+    "hub_module_ready",
     "encoder_kwargs",
     "exact_gelu",
     "load_hf_config",
@@ -324,8 +326,14 @@ def hub_cache_dirs() -> list[pathlib.Path]:
     return [data_dir() / "tfhub_modules", pathlib.Path(tempfile.gettempdir()) / "tfhub_modules"]
 
 
-def _cached_in(cache: pathlib.Path, handle: str) -> bool:
-    module = cache / hashlib.sha1(handle.encode("utf8")).hexdigest()
+def hub_module_name(handle: str) -> str:
+    """tensorflow_hub's cache folder name for ``handle``: ``sha1(handle)`` in hex."""
+    return hashlib.sha1(handle.encode("utf8")).hexdigest()
+
+
+def hub_module_ready(cache: pathlib.Path, handle: str) -> bool:
+    """True if ``handle`` is fully in TF Hub cache folder ``cache`` (its saved_model.pb, no download lock)."""
+    module = pathlib.Path(cache) / hub_module_name(handle)
     return (module / "saved_model.pb").is_file() and not module.with_name(module.name + ".lock").exists()
 
 
@@ -334,7 +342,7 @@ def hub_cached(handle: str) -> bool:
 
     tensorflow_hub stores a URL handle in ``<cache>/<sha1(handle)>/``; a cached handle loads without the network.
     """
-    return any(_cached_in(cache, handle) for cache in hub_cache_dirs())
+    return any(hub_module_ready(cache, handle) for cache in hub_cache_dirs())
 
 
 def bert_handles(*, prefer: str | None = None, timeout: float | None = None, verbose: bool = True) -> BertHandles:
@@ -363,8 +371,8 @@ def bert_handles(*, prefer: str | None = None, timeout: float | None = None, ver
         use_hub, reason = True, "asked for (prefer='hub')"
     elif prefer == "local":
         use_hub, reason = False, "asked for (prefer='local')"
-    elif any(_cached_in(c, HUB_ENCODER) and _cached_in(c, HUB_PREPROCESS) for c in hub_cache_dirs()):
-        cache = next(c for c in hub_cache_dirs() if _cached_in(c, HUB_ENCODER) and _cached_in(c, HUB_PREPROCESS))
+    elif any(hub_module_ready(c, HUB_ENCODER) and hub_module_ready(c, HUB_PREPROCESS) for c in hub_cache_dirs()):
+        cache = next(c for c in hub_cache_dirs() if hub_module_ready(c, HUB_ENCODER) and hub_module_ready(c, HUB_PREPROCESS))
         # tensorflow_hub reads TFHUB_CACHE_DIR whenever it resolves a handle: point it at the cache that has them
         os.environ["TFHUB_CACHE_DIR"] = str(cache)
         use_hub, reason = True, f"found in the TF Hub cache {_rel(cache)}"

@@ -239,9 +239,10 @@ def read_idx(path: os.PathLike) -> np.ndarray:
     Raises :class:`DatasetCorrupt` naming the file if it is truncated or not IDX.
     """
     path = pathlib.Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
     try:
-        with opener(path, "rb") as f:
+        with open(path, "rb") as f:
+            gzipped = f.read(2) == b"\x1f\x8b"  # by content, not name (prefetch checks "*.gz.part" files)
+        with (gzip.open if gzipped else open)(path, "rb") as f:
             raw = f.read()
         zero, dtype_code, ndim = struct.unpack(">HBB", raw[:4])
         if zero != 0 or dtype_code != 0x08 or not 1 <= ndim <= 4:

@@ -51,11 +51,9 @@ TensorFlow is imported only to prepare GLUE MRPC with ``tensorflow_datasets``.
 from __future__ import annotations
 
 import argparse
-import gzip
 import hashlib
 import http.client
 import importlib.util
-import math
 import os
 import pathlib
 import shutil
@@ -71,6 +69,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import data_dir
+from .bert import HUB_ENCODER, HUB_PREPROCESS, hub_module_name, hub_module_ready
 
 __all__ = [
     "PrefetchError",
@@ -98,12 +97,8 @@ MRPC_TRAIN = "https://dl.fbaipublicfiles.com/senteval/senteval_data/msr_paraphra
 MRPC_TEST = "https://dl.fbaipublicfiles.com/senteval/senteval_data/msr_paraphrase_test.txt"
 MRPC_DEV_IDS = ("https://firebasestorage.googleapis.com/v0/b/mtl-sentence-representations.appspot.com/o/"
                 "data%2Fmrpc_dev_ids.tsv?alt=media&token=ec5c0836-31d5-48f4-b431-7480817f1adc")
-#: The two TF Hub handles of ``tfnotes.bert`` (HUB_ENCODER, HUB_PREPROCESS), kept here so this module
-#: does not import tfnotes.bert; ``tests/test_prefetch.py`` checks they agree.
-HUB_HANDLES = (
-    "https://tfhub.dev/tensorflow/small_bert/bert_en_uncased_L-4_H-512_A-8/1",
-    "https://tfhub.dev/tensorflow/bert_en_uncased_preprocess/3",
-)
+#: The two TF Hub handles the bert_exp notebooks use (``tfnotes.bert``; importing it loads no TensorFlow).
+HUB_HANDLES = (HUB_ENCODER, HUB_PREPROCESS)
 #: tensorflow_hub fetches ``handle + ?tf-hub-format=compressed`` (compressed_module_resolver.py).
 HUB_COMPRESSED_QUERY = ("tf-hub-format", "compressed")
 
@@ -170,10 +165,6 @@ def mirror_url(url: str, base: str | None = None) -> str:
     return f"{mapped}?{parts.query}" if parts.query else mapped
 
 
-def _net_timeout() -> float:
-    return float(os.environ.get("TFNOTES_NET_TIMEOUT", "3"))
-
-
 def _probe_target(url: str) -> tuple[str, str]:
     """The URL whose host must answer (the proxy's, if urllib would use one) and a label for messages."""
     parts = urllib.parse.urlsplit(url)
@@ -186,6 +177,12 @@ def _probe_target(url: str) -> tuple[str, str]:
     return url, str(parts.hostname)
 
 
+def _timeout() -> float:
+    from .data import _net_timeout  # TFNOTES_NET_TIMEOUT, default 3 s
+
+    return _net_timeout()
+
+
 def _require_reachable(url: str, what: str) -> None:
     """Raise :class:`PrefetchError` at once if ``url``'s host (or proxy) does not answer in time."""
     from .data import can_reach  # light: NumPy only
@@ -193,7 +190,7 @@ def _require_reachable(url: str, what: str) -> None:
     target, label = _probe_target(url)
     if os.environ.get("TFNOTES_OFFLINE", "").strip() in {"1", "true", "yes"}:
         raise PrefetchError(f"TFNOTES_OFFLINE=1 is set: not downloading {what}. Unset it to prefetch.")
-    timeout = _net_timeout()
+    timeout = _timeout()
     if not can_reach(target, timeout):
         hint = (f"check the mirror {os.environ[MIRROR_ENV]!r} ({MIRROR_ENV})" if os.environ.get(MIRROR_ENV)
                 else f"set {MIRROR_ENV}=https://your.mirror/base (files under <base>/<host>/<path>)")
@@ -316,7 +313,7 @@ def fetch(remote: Remote, root: pathlib.Path | None = None, *, force: bool = Fal
     try:
         try:
             # urllib's default User-Agent and redirect handling, as keras.utils.get_file and tensorflow_hub use
-            with urllib.request.urlopen(url, timeout=max(30.0, _net_timeout())) as response:
+            with urllib.request.urlopen(url, timeout=max(30.0, _timeout())) as response:
                 length = response.headers.get("Content-Length")
                 expected = int(length) if length and length.isdigit() else None
                 bar = _Progress(dest.name, expected or remote.size, progress)
@@ -362,19 +359,18 @@ def fetch(remote: Remote, root: pathlib.Path | None = None, *, force: bool = Fal
 
 
 def _idx_check(count: int) -> Callable[[pathlib.Path], None]:
-    """Check a gzipped IDX file completely (gzip CRC, header, body size) and its number of examples."""
+    """Check a gzipped IDX file completely with the loader's own reader (gzip CRC, header, body size) and
+    its number of examples."""
 
     def check(path: pathlib.Path) -> None:
-        with gzip.open(path, "rb") as fh:  # reads to the end: a truncated stream raises EOFError
-            raw = fh.read()
-        zero, dtype_code, ndim = struct.unpack(">HBB", raw[:4])
-        if zero != 0 or dtype_code != 0x08 or not 1 <= ndim <= 4:
-            raise ValueError(f"not an IDX file (magic number {raw[:4].hex()})")
-        shape = struct.unpack(">" + "I" * ndim, raw[4: 4 + 4 * ndim])
-        if len(raw) - 4 - 4 * ndim != math.prod(shape):
-            raise ValueError(f"body has {len(raw) - 4 - 4 * ndim:,} bytes, shape {shape} needs {math.prod(shape):,}")
-        if shape[0] != count:
-            raise ValueError(f"{shape[0]} examples, expected {count}")
+        from .data import DatasetCorrupt, read_idx  # NumPy only
+
+        try:
+            examples = len(read_idx(path))
+        except DatasetCorrupt as exc:
+            raise ValueError(str(exc.__cause__ or exc)) from exc
+        if examples != count:
+            raise ValueError(f"{examples} examples, expected {count}")
 
     return check
 
@@ -438,11 +434,6 @@ _MRPC = (
     Remote(MRPC_DEV_IDS, f"{MRPC_MANUAL}/data_mrpc_dev_ids.tsv", size=6222,
            sha256="971d7767d81b997fd9060ade0ec23c4fc31cbb226a55d1bd4a1bac474eb81dc7"),
 )
-
-
-def hub_module_name(handle: str) -> str:
-    """Return tensorflow_hub's cache folder name for ``handle``: ``sha1(handle)`` in hex."""
-    return hashlib.sha1(handle.encode("utf8")).hexdigest()
 
 
 def _hub_url(handle: str) -> str:
@@ -529,12 +520,7 @@ def _mrpc_prepare(root: pathlib.Path) -> None:
 
 
 def _hub_present(root: pathlib.Path) -> bool:
-    # Same test as tfnotes.bert.hub_cached: saved_model.pb in place and no download lock.
-    def one(handle):
-        module = root / HUB_SUBDIR / hub_module_name(handle)
-        return (module / "saved_model.pb").is_file() and not module.with_name(module.name + ".lock").exists()
-
-    return all(one(h) for h in HUB_HANDLES)
+    return all(hub_module_ready(root / HUB_SUBDIR, h) for h in HUB_HANDLES)  # the test bert_handles() uses
 
 
 def _hub_finish(root: pathlib.Path) -> None:
@@ -561,8 +547,7 @@ def _hub_finish(root: pathlib.Path) -> None:
 
 def _hub_files(root: pathlib.Path) -> tuple:
     """Only the handles not yet in the cache need their archive."""
-    return tuple(r for h, r in zip(HUB_HANDLES, _HUB)
-                 if not (root / HUB_SUBDIR / hub_module_name(h) / "saved_model.pb").is_file())
+    return tuple(r for h, r in zip(HUB_HANDLES, _HUB) if not hub_module_ready(root / HUB_SUBDIR, h))
 
 
 ITEMS: dict = {

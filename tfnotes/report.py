@@ -51,9 +51,9 @@ def expect_result(metric: str, value: float, *, data: str, at_least: float | Non
     if not math.isfinite(value):
         raise AssertionError(f"{metric} is {value}: training diverged or the metric is broken")
     if at_least is not None and value < at_least:
-        raise AssertionError(f"{metric} {_fmt(value, digits)} is below the expected {_fmt(at_least, digits)}")
+        raise AssertionError(f"{metric} {value:.6g} is below the expected {at_least:g}")
     if at_most is not None and value > at_most:
-        raise AssertionError(f"{metric} {_fmt(value, digits)} is above the expected {_fmt(at_most, digits)}")
+        raise AssertionError(f"{metric} {value:.6g} is above the expected {at_most:g}")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -213,8 +213,14 @@ def link(relpath: str, base: str = "") -> str:
     return f"[{text}]({urllib.parse.quote(target)})"
 
 
-def _cell(text: str) -> str:
+def md_cell(text: str) -> str:
+    """Escape ``|`` so ``text`` stays inside one Markdown table cell."""
     return text.replace("|", "\\|")
+
+
+def metric_text(metric: str, value: str, expected: str) -> str:
+    """``"test accuracy = **0.876** (expected >= 0.870)"``: how a result reads in the tables."""
+    return f"{metric} = **{value}** (expected {expected})"
 
 
 def render_table(results, base: str = "") -> str:
@@ -224,8 +230,8 @@ def render_table(results, base: str = "") -> str:
         "|---|---|---:|---|",
     ]
     for r in results:
-        metric = f"{r.metric} = **{r.value}** (expected {r.expected})"
-        rows.append(f"| {link(r.path, base)} | {_cell(r.data)} | {format_seconds(r.seconds)} | {_cell(metric)} |")
+        metric = metric_text(r.metric, r.value, r.expected)
+        rows.append(f"| {link(r.path, base)} | {md_cell(r.data)} | {format_seconds(r.seconds)} | {md_cell(metric)} |")
     total = sum(r.seconds for r in results)
     rows.append(f"| **合计 / Total** ({len(results)} notebooks) | | **{format_seconds(total)}** | |")
     return "\n".join(rows)
