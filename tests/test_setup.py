@@ -5,6 +5,12 @@ import pytest
 import tfnotes
 
 
+@pytest.fixture(autouse=True)
+def _no_seed_override(monkeypatch):
+    """These tests pass seeds explicitly: a TFNOTES_SEED in the caller's shell must not override them."""
+    monkeypatch.delenv(tfnotes.SEED_ENV, raising=False)
+
+
 def test_setup_makes_random_streams_reproducible(capsys):
     import tensorflow as tf
 
@@ -48,3 +54,25 @@ def test_output_dir_is_created_under_ignored_outputs():
     assert path.relative_to(tfnotes.REPO_ROOT).parts[:2] == ("outputs", "pytest-probe")
     path.rmdir()
     path.parent.rmdir()
+
+
+def test_seed_env_overrides_the_notebook_seed(monkeypatch, capsys):
+    import tensorflow as tf
+
+    monkeypatch.setenv(tfnotes.SEED_ENV, "11")
+    tfnotes.setup(seed=42)
+    assert tfnotes.seed() == 11 and tfnotes.INFO["seed"] == 11
+    line = capsys.readouterr().out
+    assert "seed 11 (TFNOTES_SEED)" in line
+    drawn = tf.random.normal([3]).numpy()
+    monkeypatch.delenv(tfnotes.SEED_ENV)
+    tfnotes.setup(seed=11)
+    np.testing.assert_array_equal(tf.random.normal([3]).numpy(), drawn)  # same streams as seed=11 given directly
+    tfnotes.setup(seed=42)
+    assert tfnotes.seed() == 42
+
+
+def test_seed_env_rejects_non_integers(monkeypatch):
+    monkeypatch.setenv(tfnotes.SEED_ENV, "seven")
+    with pytest.raises(ValueError, match="TFNOTES_SEED"):
+        tfnotes.setup(seed=1)

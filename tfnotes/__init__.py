@@ -3,6 +3,7 @@
 It holds only plumbing that would otherwise be copied between notebooks:
 
 * :func:`setup` — seeding, determinism, quiet logs, one line of versions (every notebook, first cell);
+  :func:`seed` — the seed in use (``TFNOTES_SEED=N`` re-runs any notebook with another seed);
 * :func:`full_run` / :func:`pick` — the run-size switch ``TFNOTES_FULL=1`` (default: fast on 2 CPU cores);
 * :func:`data_dir` / :func:`output_dir` — where data is looked for and where notebooks may write;
 * :mod:`tfnotes.data` — dataset loaders (local dir → Keras cache/download → offline registry package);
@@ -27,12 +28,15 @@ import random
 # Python-level errors still raise normally; set TF_CPP_MIN_LOG_LEVEL=0 yourself to see everything.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-__all__ = ["setup", "full_run", "pick", "data_dir", "output_dir", "expect_result", "strategy", "REPO_ROOT", "FULL_ENV"]
+__all__ = ["setup", "seed", "full_run", "pick", "data_dir", "output_dir", "expect_result", "strategy", "REPO_ROOT",
+           "FULL_ENV", "SEED_ENV"]
 
 #: Repository root (the folder that holds ``tfnotes/``, ``chapter1/`` …).
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 #: The one environment variable that switches every notebook to the course's full scale.
 FULL_ENV = "TFNOTES_FULL"
+#: Re-run any notebook with another seed without editing it: ``TFNOTES_SEED=7`` overrides ``setup(seed=…)``.
+SEED_ENV = "TFNOTES_SEED"
 
 
 def full_run() -> bool:
@@ -98,10 +102,33 @@ def _device_summary(tf) -> str:
     return f"CPU ({os.cpu_count()} cores)"
 
 
+def _seed_from_env(default: int) -> int:
+    """``$TFNOTES_SEED`` as an int when set (raises ``ValueError`` naming the variable if it is not one), else ``default``."""
+    raw = os.environ.get(SEED_ENV, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{SEED_ENV}={raw!r} is not an integer seed (e.g. {SEED_ENV}=7)") from None
+
+
+def seed() -> int:
+    """Return the seed of the last :func:`setup` call (``$TFNOTES_SEED`` or the notebook's default).
+
+    Notebooks derive every other random stream from it (data splits, noise draws), so that one variable
+    re-runs the whole notebook with another seed. Before any ``setup`` call: ``$TFNOTES_SEED`` or 42.
+    """
+    return INFO.get("seed", _seed_from_env(42))
+
+
 def setup(seed: int = 42, *, deterministic: bool = True, verbose: bool = True) -> None:
     """Seed Python/NumPy/TensorFlow, enable op determinism, quiet logs, print one info line.
 
-    Call it first in every notebook (after setting ``TF_USE_LEGACY_KERAS`` where needed).
+    Call it first in every notebook (after setting ``TF_USE_LEGACY_KERAS`` where needed). ``seed`` is the
+    notebook's default; ``$TFNOTES_SEED`` (an integer) overrides it, so a notebook can be re-run with another
+    seed without editing it (``TFNOTES_SEED=7 jupyter lab`` or ``benchmarks/run_notebooks.py --seed 7``).
+    Read the seed in use back with :func:`tfnotes.seed`.
 
     Returns None (so a notebook cell shows only the printed line); the same facts are kept in
     :data:`INFO` (``tf``, ``keras``, ``device``, ``seed``, ``full``).
@@ -110,6 +137,7 @@ def setup(seed: int = 42, *, deterministic: bool = True, verbose: bool = True) -
     import tensorflow as tf
     import logging
 
+    seed = _seed_from_env(seed)
     os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
     np.random.seed(seed)
@@ -137,7 +165,7 @@ def setup(seed: int = 42, *, deterministic: bool = True, verbose: bool = True) -
         mode = "full (TFNOTES_FULL=1)" if info["full"] else "default (fast; TFNOTES_FULL=1 for full)"
         print(
             f"TensorFlow {info['tf']} · Keras {info['keras']} · device {info['device']} · "
-            f"seed {seed} · run size: {mode}"
+            f"seed {seed}{' (' + SEED_ENV + ')' if os.environ.get(SEED_ENV, '').strip() else ''} · run size: {mode}"
         )
 
 
