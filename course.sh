@@ -81,12 +81,11 @@ case "$MODE" in
   run)
     # One code path for "execute every notebook": benchmarks/run_notebooks.py (a fresh kernel each, in
     # place, default settings; goes on after a failure, exits non-zero if any failed; writes
-    # benchmarks/results.{json,md}). TFNOTES_FULL=1 passes --full (course scale; results then go to
-    # outputs/benchmark-full/). Extra arguments go to the script, e.g. `bash course.sh run chapter3/*.ipynb`.
-    full=""
-    case "${TFNOTES_FULL:-}" in 1|true|yes|on|TRUE|YES|ON) full="--full" ;; esac
-    log "executing the notebooks in place (headless): benchmarks/run_notebooks.py $full $*"
-    exec "$PY" benchmarks/run_notebooks.py $full "$@"
+    # benchmarks/results.{json,md}). TFNOTES_FULL and TFNOTES_SEED pass through in the environment and are read
+    # there by tfnotes.env (the one parser: TFNOTES_FULL=1/true/yes/on). Extra arguments go to the script,
+    # e.g. `bash course.sh run chapter3/*.ipynb` or `bash course.sh run --seed 7`.
+    log "executing the notebooks in place (headless): benchmarks/run_notebooks.py $*"
+    exec "$PY" benchmarks/run_notebooks.py "$@"
     ;;
   test)
     log "running the test suite (unit tests, notebook hygiene, nbval over every notebook)"

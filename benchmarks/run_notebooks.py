@@ -35,10 +35,10 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tfnotes without an installed package (it is installed editable by course.sh)
 
-from tfnotes import report  # noqa: E402  (tfnotes imports no TensorFlow at import time)
+from tfnotes import env, report  # noqa: E402  (tfnotes imports no TensorFlow at import time)
 
-FULL_ENV = "TFNOTES_FULL"
-SEED_ENV = "TFNOTES_SEED"
+FULL_ENV = env.FULL_ENV
+SEED_ENV = env.SEED_ENV
 ANSI = re.compile(r"\x1b\[[0-9;]*m")  # colour codes in IPython tracebacks
 
 
@@ -159,6 +159,9 @@ def main(argv=None) -> int:
                                          "(default: benchmarks/, with --full outputs/benchmark-full/)")
     args = parser.parse_args(argv)
 
+    args.full = args.full or env.flag(FULL_ENV)  # TFNOTES_FULL=1 in the environment means --full
+    if args.seed is None and os.environ.get(SEED_ENV, "").strip():
+        args.seed = env.integer(SEED_ENV, 0)  # TFNOTES_SEED in the environment means --seed
     if args.full:
         os.environ[FULL_ENV] = "1"
         print(f"[benchmark] {FULL_ENV}=1: course-scale run (slow)")

@@ -29,10 +29,10 @@ def _seed_notebook(path: pathlib.Path) -> None:
     nbformat.write(nb, path)
 
 
-@pytest.mark.parametrize("seed", [None, 5])
-def test_seed_option_reaches_the_kernel_and_spares_the_original(tmp_path, monkeypatch, seed):
+@pytest.mark.parametrize("seed, env_seed, expected", [(None, "", 42), (5, "", 5), (None, "6", 6), (5, "6", 5)])
+def test_seed_option_reaches_the_kernel_and_spares_the_original(tmp_path, monkeypatch, seed, env_seed, expected):
     bench = _load_benchmark()
-    monkeypatch.setenv(bench.SEED_ENV, "99")  # a stray variable must not leak into a default run
+    monkeypatch.setenv(bench.SEED_ENV, env_seed)  # TFNOTES_SEED=N in the environment means --seed N
     notebook = tmp_path / "probe.ipynb"
     _seed_notebook(notebook)
     before = notebook.read_bytes()
@@ -44,11 +44,11 @@ def test_seed_option_reaches_the_kernel_and_spares_the_original(tmp_path, monkey
     payload = json.loads((out / "results.json").read_text())
     row, = payload["notebooks"]
     assert row["ok"], row["error"]
-    assert float(row["value"]) == (42 if seed is None else seed)
-    assert payload["machine"]["seed"] == seed
+    assert float(row["value"]) == expected
+    assert payload["machine"]["seed"] == (None if expected == 42 else expected)
     assert notebook.read_bytes() == before  # the original is never executed in place here
-    if seed is not None:
-        assert f"seed {seed}" in (out / "results.md").read_text()
+    if expected != 42:
+        assert f"seed {expected} (TFNOTES_SEED)" in (out / "results.md").read_text()
 
 
 def test_seed_option_forces_copies(tmp_path, monkeypatch):

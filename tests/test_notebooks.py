@@ -1,5 +1,6 @@
 """Hygiene of every notebook in the repository (found by glob: new notebooks are checked too)."""
 import json
+import re
 import pathlib
 
 import nbformat
@@ -33,3 +34,21 @@ def test_notebook_hygiene(path):
     text = json.dumps(nb)
     assert "/work/" not in text and "/home/" not in text and "/root/" not in text, "absolute path in notebook"
     assert "input(" not in "".join(c.source for c in code), "no interactive input()"
+
+
+#: Text that differs between machines or data routes: it must never be in an output that nbval compares.
+ROUTE_OR_DEVICE = re.compile(r"\b(CPU|GPU)s?\b|\[tfnotes\.data\]|^RESULT \||来源 source|/device:", re.M)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_compared_cells_print_nothing_machine_or_route_specific(path):
+    """A cell tagged nbval-check-output prints only what is identical on every machine (CPU/GPU) and data route."""
+    nb = nbformat.read(path, as_version=nbformat.NO_CONVERT)
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or "nbval-check-output" not in cell.metadata.get("tags", []):
+            continue
+        text = "".join(o.get("text", "") if o.output_type == "stream" and o.get("name") == "stdout"
+                       else o.get("data", {}).get("text/plain", "") for o in cell.outputs
+                       if o.output_type != "stream" or o.get("name") == "stdout")
+        match = ROUTE_OR_DEVICE.search(text)
+        assert not match, f"cell {index} is compared by nbval but prints {match.group(0)!r}: untag it or move that line"

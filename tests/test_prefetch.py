@@ -214,11 +214,17 @@ def test_cli_list_is_fast_and_imports_no_tensorflow(env):
     assert re.search(r"^mnist\s+11 MB\s+missing", proc.stdout, re.M) and re.search(r"^iris .*offline", proc.stdout, re.M)
 
 
-def test_python_m_tfnotes_data_delegates(env):
-    proc = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-m", "tfnotes.data", "prefetch", "nope"],
+def test_python_m_tfnotes_prefetch_rejects_unknown_names(env):
+    proc = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-m", "tfnotes.prefetch", "nope"],
                           cwd=REPO, capture_output=True, text=True, timeout=120,
                           env=dict(os.environ, TFNOTES_DATA_DIR=str(env)))
     assert proc.returncode == 2 and "unknown name(s): nope" in proc.stderr, proc.stderr
+
+
+def test_old_command_names_the_new_one():
+    proc = subprocess.run([sys.executable, "-m", "tfnotes.data", "prefetch"], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 1 and "python -m tfnotes.prefetch" in proc.stderr
 
 
 # --------------------------------------------------------------------------- registry

@@ -24,7 +24,10 @@ def test_setup_makes_random_streams_reproducible(capsys):
     tfnotes.setup(seed=8)
     assert not np.array_equal(np.random.rand(3), first[0])
     line = capsys.readouterr().out.strip().splitlines()[0]
-    assert f"TensorFlow {tf.__version__}" in line and "seed 7" in line and "CPU" in line
+    assert f"TensorFlow {tf.__version__}" in line and "seed 7" in line
+    # the device part names what this machine has (CPU-only or GPUs), never a fixed kind
+    assert f"device {info['device']} ·" in line
+    assert info["device"].startswith("GPU: " if tf.config.list_physical_devices("GPU") else "CPU (")
     assert info["tf"] == tf.__version__ and info["seed"] == 7
 
 

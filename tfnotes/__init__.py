@@ -10,9 +10,11 @@ It holds only plumbing that would otherwise be copied between notebooks:
 * :mod:`tfnotes.plots` — training curves, image grids, confusion matrices;
 * :func:`strategy` (:mod:`tfnotes.distribute`) — the ``tf.distribute`` strategy for this machine / ``TF_CONFIG``,
   and ``LocalCluster`` for the two-worker notebook;
-* :func:`expect_result` (:mod:`tfnotes.report`) — the one ``RESULT | …`` line each notebook ends with, from which
+* :func:`expect_result` (:mod:`tfnotes.expect`) — the one ``RESULT | …`` line each notebook ends with, from which
   ``python -m tfnotes.report`` builds the README results table;
-* :mod:`tfnotes.prefetch` — ``python -m tfnotes.data prefetch`` for machines that will later be offline;
+* :mod:`tfnotes.env` — every ``TFNOTES_*`` variable and the one yes/no parser; :mod:`tfnotes.net` — the one
+  proxy-aware, fail-fast reachability probe used before any download;
+* :mod:`tfnotes.prefetch` — ``python -m tfnotes.prefetch`` for machines that will later be offline;
 * :mod:`tfnotes.convarith`, :mod:`tfnotes.bert` — conv arithmetic (chapter 5) and the offline BERT build (bert_exp).
 
 Teaching code (models, losses, training loops) stays in the notebooks.
@@ -20,31 +22,21 @@ Teaching code (models, losses, training loops) stays in the notebooks.
 from __future__ import annotations
 
 import os
-import pathlib
 import random
 
-# Must be set before TensorFlow is first imported to silence its C++ start-up logs (CUDA probing,
-# oneDNN notices, tf.data "End of sequence" infos): import tfnotes BEFORE tensorflow in a notebook.
-# Python-level errors still raise normally; set TF_CPP_MIN_LOG_LEVEL=0 yourself to see everything.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Must be set before TensorFlow is first imported (TF reads it once): 2 hides the C++ infos and warnings
+# (oneDNN notices, tf.data "End of sequence") but keeps C++ errors visible, which often explain a failure.
+# On a machine without a GPU, one harmless error line remains: "failed call to cuInit" (CUDA probing).
+# Import tfnotes BEFORE tensorflow in a notebook; set TF_CPP_MIN_LOG_LEVEL=0 yourself to see everything.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __all__ = ["setup", "seed", "full_run", "pick", "data_dir", "output_dir", "expect_result", "strategy", "REPO_ROOT",
            "FULL_ENV", "SEED_ENV"]
 
-#: Repository root (the folder that holds ``tfnotes/``, ``chapter1/`` …).
-REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
-#: The one environment variable that switches every notebook to the course's full scale.
-FULL_ENV = "TFNOTES_FULL"
-#: Re-run any notebook with another seed without editing it: ``TFNOTES_SEED=7`` overrides ``setup(seed=…)``.
-SEED_ENV = "TFNOTES_SEED"
-
-
-def full_run() -> bool:
-    """Return True when ``TFNOTES_FULL`` is set to 1/true/yes (full datasets, more epochs).
-
-    Read at call time, so ``%env TFNOTES_FULL=1`` in a notebook takes effect on the next call.
-    """
-    return os.environ.get(FULL_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+from . import env  # noqa: E402
+from .env import FULL_ENV, REPO_ROOT, SEED_ENV, data_dir, full_run, output_dir  # noqa: E402
+from .expect import expect_result  # noqa: E402  (standard library only)
+from .distribute import strategy  # noqa: E402  (imports TensorFlow only when called)
 
 
 def pick(default, full):
@@ -53,25 +45,6 @@ def pick(default, full):
     Example: ``EPOCHS = tfnotes.pick(default=5, full=50)``.
     """
     return full if full_run() else default
-
-
-def data_dir() -> pathlib.Path:
-    """Return the local data directory: ``$TFNOTES_DATA_DIR`` or the repository's ``data/``.
-
-    Files a learner puts here (e.g. ``mnist.npz``, ``SH600519.csv``) are used before any download.
-    """
-    return pathlib.Path(os.environ.get("TFNOTES_DATA_DIR") or REPO_ROOT / "data").expanduser()
-
-
-def output_dir(*parts: str) -> pathlib.Path:
-    """Return (and create) ``<repo>/outputs/<parts…>``, the git-ignored folder notebooks write to.
-
-    Checkpoints, exported models and generated files go here, so re-running a notebook never
-    touches tracked files.
-    """
-    path = REPO_ROOT.joinpath("outputs", *parts)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 #: What the last :func:`setup` call found (versions, device, seed, run size).
@@ -103,14 +76,8 @@ def _device_summary(tf) -> str:
 
 
 def _seed_from_env(default: int) -> int:
-    """``$TFNOTES_SEED`` as an int when set (raises ``ValueError`` naming the variable if it is not one), else ``default``."""
-    raw = os.environ.get(SEED_ENV, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValueError(f"{SEED_ENV}={raw!r} is not an integer seed (e.g. {SEED_ENV}=7)") from None
+    """``$TFNOTES_SEED`` when set (``ValueError`` naming the variable if it is not an integer), else ``default``."""
+    return env.integer(SEED_ENV, default)
 
 
 def seed() -> int:
@@ -138,6 +105,8 @@ def setup(seed: int = 42, *, deterministic: bool = True, verbose: bool = True) -
     import logging
 
     seed = _seed_from_env(seed)
+    # PYTHONHASHSEED cannot change this (running) interpreter's str hashing; it is set for the processes a
+    # notebook starts (e.g. chapter5's distributed workers), so their set/dict orders repeat too.
     os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
     np.random.seed(seed)
@@ -145,6 +114,12 @@ def setup(seed: int = 42, *, deterministic: bool = True, verbose: bool = True) -
     tf.keras.utils.set_random_seed(seed)
     if deterministic:
         tf.config.experimental.enable_op_determinism()
+    for gpu in tf.config.list_physical_devices("GPU"):
+        # allocate GPU memory as needed instead of all of it at once: two open notebooks can share one GPU
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:  # the GPU is already initialised in this process: its setting cannot change
+            pass
     tf.get_logger().setLevel(logging.ERROR)
     try:  # absl warnings (e.g. from tf-models-official) go to stderr; keep them quiet
         from absl import logging as absl_logging
@@ -167,19 +142,3 @@ def setup(seed: int = 42, *, deterministic: bool = True, verbose: bool = True) -
             f"TensorFlow {info['tf']} · Keras {info['keras']} · device {info['device']} · "
             f"seed {seed}{' (' + SEED_ENV + ')' if os.environ.get(SEED_ENV, '').strip() else ''} · run size: {mode}"
         )
-
-
-def __getattr__(name: str):
-    """Lazy re-exports: ``tfnotes.strategy`` (tfnotes.distribute) and ``tfnotes.expect_result`` (tfnotes.report).
-
-    Lazy so that ``python -m tfnotes.report`` does not import its own module twice.
-    """
-    if name == "strategy":
-        from tfnotes.distribute import strategy
-
-        return strategy
-    if name == "expect_result":
-        from tfnotes.report import expect_result
-
-        return expect_result
-    raise AttributeError(f"module 'tfnotes' has no attribute {name!r}")

