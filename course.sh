@@ -3,7 +3,7 @@
 # a second run reuses .venv and skips pip when requirements did not change).
 #
 #   bash course.sh          install, then open JupyterLab on the course
-#   bash course.sh run      install, then execute every notebook in place, headless (servers)
+#   bash course.sh run      install, then execute every notebook in place, headless, several kernels at once
 #   bash course.sh test     install, then run the whole test suite (unit tests + nbval); CI runs this
 #   bash course.sh install  install only
 #
@@ -84,12 +84,17 @@ case "$MODE" in
     # benchmarks/results.{json,md}). TFNOTES_FULL and TFNOTES_SEED pass through in the environment and are read
     # there by tfnotes.env (the one parser: TFNOTES_FULL=1/true/yes/on). Extra arguments go to the script,
     # e.g. `bash course.sh run chapter3/*.ipynb` or `bash course.sh run --seed 7`.
-    log "executing the notebooks in place (headless): benchmarks/run_notebooks.py $*"
-    exec "$PY" benchmarks/run_notebooks.py "$@"
+    # Several kernels at once unless -j is given (-j 1: one at a time, honest per-notebook times).
+    jobs=(-j auto)
+    for arg in "$@"; do case "$arg" in -j|-j*|--jobs|--jobs=*) jobs=() ;; esac; done
+    log "executing the notebooks in place (headless): benchmarks/run_notebooks.py ${jobs[*]} $*"
+    exec "$PY" benchmarks/run_notebooks.py "${jobs[@]}" "$@"
     ;;
   test)
-    log "running the test suite (unit tests, notebook hygiene, nbval over every notebook)"
-    exec "$PY" -m pytest "$@"
+    # Notebooks run in parallel kernels (pytest-xdist): the worker count comes from cores and free memory
+    # (tfnotes/schedule.py; TFNOTES_JOBS=N overrides), each notebook stays in one worker, longest first.
+    log "running the test suite (unit tests, notebook hygiene, nbval over every notebook; parallel kernels)"
+    exec "$PY" -m pytest -n auto --dist loadscope --no-loadscope-reorder "$@"
     ;;
   *) echo "usage: bash course.sh [lab|run|test|install]" >&2; exit 2 ;;
 esac

@@ -6,6 +6,8 @@
     python benchmarks/run_notebooks.py --no-inplace        # write executed copies to a temp folder instead
     python benchmarks/run_notebooks.py --full              # course scale (TFNOTES_FULL=1), results elsewhere
     python benchmarks/run_notebooks.py --seed 7 chapter2/*.ipynb   # another seed (TFNOTES_SEED=7), copies only
+    python benchmarks/run_notebooks.py -j auto             # several kernels at once (longest first)
+    python benchmarks/run_notebooks.py --compare           # sequential run, then a parallel re-run: both times
 
 Each notebook runs in a fresh ``python3`` kernel (nbclient, cwd = the notebook's folder), one at a time,
 with ``TFNOTES_FULL`` removed from the environment (the default, fast run). ``--seed N`` sets ``TFNOTES_SEED=N``
@@ -35,7 +37,7 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tfnotes without an installed package (it is installed editable by course.sh)
 
-from tfnotes import env, report  # noqa: E402  (tfnotes imports no TensorFlow at import time)
+from tfnotes import env, report, schedule  # noqa: E402  (tfnotes imports no TensorFlow at import time)
 
 FULL_ENV = env.FULL_ENV
 SEED_ENV = env.SEED_ENV
@@ -75,12 +77,53 @@ def machine_info() -> dict:
     }
 
 
-def execute(path: pathlib.Path, out_path: pathlib.Path, timeout: int) -> tuple[float, str | None]:
+class _PeakMemory:
+    """Samples the summed resident memory of this process's children (the kernel and what it starts) twice a second.
+
+    Run each notebook from its own process (``-j N`` does) or one at a time, so the children are that notebook's.
+    """
+
+    def __init__(self):
+        import threading
+
+        self.peak, self._stop = 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        import psutil
+
+        me = psutil.Process()
+        while not self._stop.wait(0.5):
+            total = 0
+            for child in me.children(recursive=True):
+                try:
+                    total += child.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def execute(path: pathlib.Path, out_path: pathlib.Path, timeout: int) -> tuple[float, str | None, int]:
     """Run ``path`` top to bottom in a fresh kernel; write it to ``out_path`` on success.
 
-    Returns (wall seconds including kernel start, error message or None). On failure the partially executed
-    notebook is saved to a temp file named in the message and ``out_path`` is left untouched.
+    Returns (wall seconds including kernel start, error message or None, peak memory of the kernel and its child
+    processes in bytes). On failure the partially executed notebook is saved to a temp file named in the message
+    and ``out_path`` is left untouched.
     """
+    with _PeakMemory() as memory:
+        seconds, error = _execute(path, out_path, timeout)
+    return seconds, error, memory.peak
+
+
+def _execute(path: pathlib.Path, out_path: pathlib.Path, timeout: int) -> tuple[float, str | None]:
     import nbclient
     import nbformat
 
@@ -124,23 +167,100 @@ def write_markdown(path: pathlib.Path, info: dict, rows: list[dict]) -> None:
         + ("course-scale settings (`TFNOTES_FULL=1`)." if info.get("run") == "full"
            else "default settings (`TFNOTES_FULL` unset)."),
         "",
-        "| notebook | status | wall time | key metric | data |",
-        "|---|---|---:|---|---|",
+        "| notebook | status | wall time | peak memory | key metric | data |",
+        "|---|---|---:|---:|---|---|",
     ]
     for row in rows:
         if row["ok"]:
             status, metric = "ok", report.metric_text(row["metric"], row["value"], row["expected"])
         else:
             status, metric = "**FAILED**", row["error"]
-        lines.append(f"| {link(row['notebook'])} | {status} | {fmt(row['seconds'])} | "
+        peak = f"{row['peak_rss_bytes'] / 2**30:.1f} GiB" if row.get("peak_rss_bytes") else ""
+        lines.append(f"| {link(row['notebook'])} | {status} | {fmt(row['seconds'])} | {peak} | "
                      f"{report.md_cell(metric)} | {report.md_cell(row.get('data') or '')} |")
     total = sum(row["seconds"] for row in rows)
     failed = sum(not row["ok"] for row in rows)
-    lines.append(f"| **total** ({len(rows)} notebooks, {failed} failed) | | **{fmt(total)}** | | |")
+    lines.append(f"| **total** ({len(rows)} notebooks, {failed} failed) | | **{fmt(total)}** | | | |")
+    jobs = info.get("jobs", 1)
+    lines += ["", f"Run with {jobs} kernel(s) at once: wall time {fmt(info['wall_seconds'])}"
+              + (f" for a sum of {fmt(total)} of per-notebook times (each slowed by the others)." if jobs > 1
+                 else ".")]
+    parallel = info.get("parallel")
+    if parallel:
+        lines += ["", f"**Parallel re-run** (`--compare`, same invocation, executed copies): {parallel['jobs']} "
+                      f"kernels at once, wall time **{fmt(parallel['wall_seconds'])}** = "
+                      f"**{parallel['wall_seconds'] / total:.0%}** of the sum of the per-notebook times above "
+                      f"({parallel['failed']} failed)."]
     slowest = sorted(rows, key=lambda row: row["seconds"], reverse=True)[:3]
     lines += ["", "Slowest notebooks:", ""]
     lines += [f"{i}. {link(row['notebook'])} — {fmt(row['seconds'])}" for i, row in enumerate(slowest, 1)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _jobs(value: str, paths) -> int:
+    if str(value).strip().lower() == "auto":
+        return schedule.choose_jobs([report._rel(p, ROOT) for p in paths], verbose=True)
+    try:
+        jobs = int(value)
+    except ValueError:
+        raise SystemExit(f"-j takes a positive number or 'auto', not {value!r}") from None
+    if jobs < 1:
+        raise SystemExit(f"-j takes a positive number or 'auto', not {value!r}")
+    return jobs
+
+
+def _one(path: pathlib.Path, root: pathlib.Path, inplace: bool, copies, timeout: int) -> dict:
+    """Execute one notebook and read its RESULT line back: the benchmark row."""
+    rel = report._rel(path, root)
+    out_path = path if inplace else copies / (rel.lstrip("/") if rel.startswith("/") else rel)
+    seconds, error, peak = execute(path, out_path, timeout)
+    row = {"notebook": rel, "seconds": round(seconds, 1), "peak_rss_bytes": peak or None, "ok": False,
+           "metric": None, "value": None, "expected": None, "data": None, "cells_seconds": None, "error": error}
+    if error is None:
+        try:
+            result = report.parse_notebook(out_path, name=rel)
+            row.update(ok=True, metric=result.metric, value=result.value, expected=result.expected,
+                       data=result.data, cells_seconds=round(result.seconds, 1))
+        except report.ReportError as exc:
+            row["error"] = str(exc)
+    return row
+
+
+def _print_row(row: dict) -> None:
+    mem = f", peak {row['peak_rss_bytes'] / 2**30:.1f} GiB" if row.get("peak_rss_bytes") else ""
+    if row["ok"]:
+        print(f"[benchmark]     ok {row['notebook']} {fmt(row['seconds'])}{mem}  {row['metric']} = {row['value']} "
+              f"(expected {row['expected']})", flush=True)
+    else:
+        print(f"[benchmark]     FAILED {row['notebook']} after {fmt(row['seconds'])}: {row['error']}", flush=True)
+
+
+def run_all(paths, root, jobs: int, inplace: bool, copies, timeout: int) -> tuple[list, float]:
+    """Execute ``paths`` (``jobs`` at once, each in its own process and kernel); rows in course order, wall seconds."""
+    start = time.perf_counter()
+    if jobs <= 1:
+        rows = []
+        for i, path in enumerate(paths, 1):
+            print(f"[benchmark] [{i}/{len(paths)}] {report._rel(path, root)} …", flush=True)
+            rows.append(_one(path, root, inplace, copies, timeout))
+            _print_row(rows[-1])
+        return rows, time.perf_counter() - start
+    import concurrent.futures
+    import multiprocessing
+
+    order = schedule.longest_first([report._rel(p, root) for p in paths])
+    by_rel = {report._rel(p, root): p for p in paths}
+    print(f"[benchmark] {jobs} at once, longest first: " + ", ".join(order), flush=True)
+    done = {}
+    # spawn: a fresh interpreter per worker (no forked threads or event loops from this process)
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = {pool.submit(_one, by_rel[rel], root, inplace, copies, timeout): rel for rel in order}
+        for future in concurrent.futures.as_completed(futures):
+            row = future.result()
+            done[row["notebook"]] = row
+            _print_row(row)
+    return [done[report._rel(p, root)] for p in paths], time.perf_counter() - start
 
 
 def main(argv=None) -> int:
@@ -155,6 +275,13 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=None,
                         help=f"run with {SEED_ENV}=N (another seed than the notebooks' own); implies --no-inplace, "
                              "results go to outputs/benchmark-seed-N/ unless --output is given")
+    parser.add_argument("-j", "--jobs", default="1",
+                        help="notebooks run at once, each in its own kernel: a number or 'auto' (from cores and free "
+                             "memory, tfnotes/schedule.py; TFNOTES_JOBS overrides auto). Default 1: honest "
+                             "per-notebook times. With more, the longest notebooks (last benchmark) start first")
+    parser.add_argument("--compare", action="store_true",
+                        help="after the run, run the same notebooks again with -j auto on executed copies and "
+                             "report the parallel wall time beside this run's sequential sum")
     parser.add_argument("--output", help="folder for results.json and results.md "
                                          "(default: benchmarks/, with --full outputs/benchmark-full/)")
     args = parser.parse_args(argv)
@@ -184,27 +311,18 @@ def main(argv=None) -> int:
     print(f"[benchmark] {len(paths)} notebooks, {info['cpus_usable']} CPU cores ({info['cpu_model']}), "
           f"TensorFlow {info['tensorflow']}, " + ("in place" if args.inplace else f"copies in {copies}"))
 
-    rows = []
-    for i, path in enumerate(paths, 1):
-        rel = report._rel(path, ROOT)
-        out_path = path if args.inplace else copies / (rel.lstrip("/") if rel.startswith("/") else rel)
-        print(f"[benchmark] [{i}/{len(paths)}] {rel} …", flush=True)
-        seconds, error = execute(path, out_path, args.timeout)
-        row = {"notebook": rel, "seconds": round(seconds, 1), "ok": False, "metric": None, "value": None,
-               "expected": None, "data": None, "cells_seconds": None, "error": error}
-        if error is None:
-            try:
-                result = report.parse_notebook(out_path, name=rel)
-                row.update(ok=True, metric=result.metric, value=result.value, expected=result.expected,
-                           data=result.data, cells_seconds=round(result.seconds, 1))
-            except report.ReportError as exc:
-                row["error"] = str(exc)
-        rows.append(row)
-        if row["ok"]:
-            print(f"[benchmark]     ok {fmt(row['seconds'])}  {row['metric']} = {row['value']} "
-                  f"(expected {row['expected']})", flush=True)
-        else:
-            print(f"[benchmark]     FAILED after {fmt(row['seconds'])}: {row['error']}", flush=True)
+    jobs = _jobs(args.jobs, paths)
+    rows, wall = run_all(paths, ROOT, jobs, args.inplace, copies, args.timeout)
+    info["jobs"], info["wall_seconds"] = jobs, round(wall, 1)
+    if args.compare:
+        copies2 = pathlib.Path(tempfile.mkdtemp(prefix="tfnotes-parallel-"))
+        jobs2 = _jobs("auto", paths)
+        print(f"[benchmark] --compare: the same {len(paths)} notebooks again, {jobs2} at once (copies in {copies2})")
+        rows2, wall2 = run_all(paths, ROOT, jobs2, False, copies2, args.timeout)
+        info["parallel"] = {"jobs": jobs2, "wall_seconds": round(wall2, 1),
+                            "failed": sum(not r["ok"] for r in rows2),
+                            "notebooks": {r["notebook"]: r["seconds"] for r in rows2},
+                            "same_results": {r["notebook"]: r["value"] == s["value"] for r, s in zip(rows2, rows)}}
 
     default_out = ("outputs/benchmark-full" if args.full
                    else f"outputs/benchmark-seed-{args.seed}" if args.seed is not None else "benchmarks")
@@ -214,10 +332,15 @@ def main(argv=None) -> int:
     failed = [row["notebook"] for row in rows if not row["ok"]]
     info["run"] = "full" if args.full else "default"
     info["seed"] = args.seed  # None: each notebook's own seed
-    payload = {"machine": info, "inplace": args.inplace, "total_seconds": round(total, 1),
+    payload = {"machine": info, "inplace": args.inplace, "total_seconds": round(total, 1), "jobs": jobs,
+               "wall_seconds": round(wall, 1),
                "failed": failed, "notebooks": rows}
     (out / "results.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     write_markdown(out / "results.md", info, rows)
+    if jobs > 1 or args.compare:
+        par = info.get("parallel", {"jobs": jobs, "wall_seconds": wall})
+        print(f"[benchmark] sum of per-notebook times {fmt(total)} ({jobs} at once); wall time with "
+              f"{par['jobs']} at once {fmt(par['wall_seconds'])} = {par['wall_seconds'] / total:.0%} of the sum")
     print(f"[benchmark] total {fmt(total)}; {len(failed)} failed; wrote {out / 'results.json'} and "
           f"{out / 'results.md'}")
     for name in failed:

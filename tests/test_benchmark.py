@@ -60,3 +60,40 @@ def test_seed_option_forces_copies(tmp_path, monkeypatch):
     assert bench.main(["--seed", "3", "--output", str(tmp_path / "r"), str(notebook)]) == 0  # no --no-inplace
     assert notebook.read_bytes() == before
     assert not json.loads((tmp_path / "r" / "results.json").read_text())["inplace"]
+
+
+def _sleep_notebook(path: pathlib.Path, seconds: float, megabytes: int) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_markdown_cell("# sleep probe"),
+                nbformat.v4.new_code_cell(f"import time, tfnotes\nblock = bytearray({megabytes} * 2**20)\n"
+                                          f"time.sleep({seconds})\n"
+                                          f"tfnotes.expect_result('slept', {seconds}, data='none', at_least=0)")]
+    nbformat.write(nb, path)
+
+
+def test_parallel_run_and_compare(tmp_path):
+    """-j 2 --compare: kernels side by side, longest first; peak memory measured; both times reported."""
+    import subprocess
+    import sys
+
+    paths = []
+    for k, (seconds, mb) in enumerate([(2, 20), (8, 300), (4, 20)]):
+        paths.append(tmp_path / f"nb{k}.ipynb")
+        _sleep_notebook(paths[-1], seconds, mb)
+    env = {k: v for k, v in __import__("os").environ.items() if k != "TFNOTES_JOBS"}
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run_notebooks.py"), "-j", "2", "--compare",
+                           "--no-inplace", "--output", str(tmp_path / "out"), *map(str, paths)],
+                          capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    payload = json.loads((tmp_path / "out" / "results.json").read_text())
+    rows = {pathlib.Path(r["notebook"]).name: r for r in payload["notebooks"]}
+    assert [pathlib.Path(r["notebook"]).name for r in payload["notebooks"]] == ["nb0.ipynb", "nb1.ipynb", "nb2.ipynb"]
+    assert all(r["ok"] for r in rows.values())
+    # the kernel holding 300 MiB is seen as such; the small ones are not
+    assert rows["nb1.ipynb"]["peak_rss_bytes"] > 300 * 2**20 > rows["nb0.ipynb"]["peak_rss_bytes"]
+    parallel = payload["machine"]["parallel"]
+    assert parallel["failed"] == 0 and all(parallel["same_results"].values())
+    # side by side: less wall time than the notebooks' sum
+    assert payload["wall_seconds"] < payload["total_seconds"]
+    assert "wall time" in (tmp_path / "out" / "results.md").read_text()

@@ -37,7 +37,9 @@ def test_iris_notebooks_pass_with_a_learners_iris_csv(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *notebooks],
         cwd=ROOT, capture_output=True, text=True, timeout=1200,
-        env=dict(os.environ, TFNOTES_DATA_DIR=str(tmp_path), TFNOTES_OFFLINE="1"),
+        # its own outputs folder: the main nbval run may execute the same notebooks at the same time
+        env=dict(os.environ, TFNOTES_DATA_DIR=str(tmp_path), TFNOTES_OFFLINE="1",
+                 TFNOTES_OUTPUT_DIR=str(tmp_path / "outputs")),
     )
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
     # the learner's file was really used: the loader names its source in the notebook outputs; nbval does not

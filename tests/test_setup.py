@@ -51,7 +51,8 @@ def test_data_dir_honours_env(monkeypatch, tmp_path):
     assert tfnotes.data_dir() == tmp_path
 
 
-def test_output_dir_is_created_under_ignored_outputs():
+def test_output_dir_is_created_under_ignored_outputs(monkeypatch):
+    monkeypatch.delenv("TFNOTES_OUTPUT_DIR", raising=False)
     path = tfnotes.output_dir("pytest-probe", "sub")
     assert path.is_dir()
     assert path.relative_to(tfnotes.REPO_ROOT).parts[:2] == ("outputs", "pytest-probe")
@@ -79,3 +80,9 @@ def test_seed_env_rejects_non_integers(monkeypatch):
     monkeypatch.setenv(tfnotes.SEED_ENV, "seven")
     with pytest.raises(ValueError, match="TFNOTES_SEED"):
         tfnotes.setup(seed=1)
+
+
+def test_output_dir_honours_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("TFNOTES_OUTPUT_DIR", str(tmp_path / "runs"))
+    assert tfnotes.output_dir("chapter4", "x") == tmp_path / "runs" / "chapter4" / "x"
+    assert (tmp_path / "runs" / "chapter4" / "x").is_dir()

@@ -23,6 +23,9 @@ VARIABLES = {
     "TFNOTES_SEED": ("re-run a notebook with another seed without editing it (integer)", "the notebook's own, 42"),
     "TFNOTES_DATA_DIR": ("where a learner's own data files and prefetched downloads are looked for first",
                          "`data/`"),
+    "TFNOTES_OUTPUT_DIR": ("where notebooks write checkpoints, exports and generated files", "`outputs/`"),
+    "TFNOTES_JOBS": ("notebooks run at once by `bash course.sh test` / `run` (positive integer)",
+                     "from cores and free memory"),
     "TFNOTES_OFFLINE": ("never touch the network: skip reachability probes and downloads (yes/no)", "no"),
     "TFNOTES_NET_TIMEOUT": ("seconds a reachability probe may take before a source counts as unreachable", "3"),
     "TFNOTES_MIRROR": ("download base for prefetch: `https://HOST/PATH` is fetched from `<base>/HOST/PATH`", "none"),
@@ -93,12 +96,14 @@ def data_dir() -> pathlib.Path:
 
 
 def output_dir(*parts: str) -> pathlib.Path:
-    """Return (and create) ``<repo>/outputs/<parts…>``, the git-ignored folder notebooks write to.
+    """Return (and create) ``<outputs>/<parts…>``, the folder notebooks write to.
 
-    Checkpoints, exported models and generated files go here, so re-running a notebook never
-    touches tracked files.
+    ``<outputs>`` is ``$TFNOTES_OUTPUT_DIR`` or the repository's git-ignored ``outputs/``. Checkpoints, exported
+    models and generated files go here, so re-running a notebook never touches tracked files or a learner's data,
+    and two runs of one notebook at the same time (e.g. in tests) can be given separate folders.
     """
-    path = REPO_ROOT.joinpath("outputs", *parts)
+    base = pathlib.Path(os.environ.get("TFNOTES_OUTPUT_DIR") or REPO_ROOT / "outputs").expanduser()
+    path = base.joinpath(*parts)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
