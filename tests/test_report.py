@@ -178,11 +178,27 @@ def test_render_table(tmp_path):
     lines = report.render_table(results).splitlines()
     assert lines[0].startswith("| 笔记本 / Notebook |") and set(lines[1]) <= set("|-: ")
     assert lines[2] == ("| [chapter1/a](chapter1/a.ipynb) | Fashion-MNIST (60,000 / 10,000) | 28 s | "
-                        "test accuracy = **0.950** (expected >= 0.870) |")
+                        "test accuracy = **0.950** (expected >= 0.870) |  |")
     assert lines[3] == ("| [bert_exp/Fine tune BERT](bert_exp/Fine%20tune%20BERT.ipynb) | pairs \\| offline | 3.5 min | "
-                        "test accuracy = **0.600** (expected >= 0.870) |")
-    assert lines[4] == "| **合计 / Total** (2 notebooks) | | **4.0 min** | |"
-    assert all(line.count(" | ") + 2 == lines[0].count("|") for line in lines[2:4])  # escaped pipes: 4 columns
+                        "test accuracy = **0.600** (expected >= 0.870) |  |")
+    assert lines[4] == "| **合计 / Total** (2 notebooks) | | **4.0 min** | | |"
+    assert all(line.count(" | ") + 2 == lines[0].count("|") for line in lines[2:4])  # escaped pipes: 5 columns
+
+
+def test_exercises_column_counts_and_links_solutions(tmp_path):
+    good_nb(tmp_path / "chapter1" / "a.ipynb")
+    good_nb(tmp_path / "chapter1" / "solutions.ipynb")
+    nb = json.loads((tmp_path / "chapter1" / "a.ipynb").read_text())
+    nb["cells"].append({"cell_type": "markdown", "metadata": {}, "source":
+                        "## 小结 / Summary\n1. not an exercise\n\n## 练习 / Exercises\n1. one\n2. two\n"
+                        "   still two\n3. three\n\n## 下一步\n1. not counted"})
+    (tmp_path / "chapter1" / "a.ipynb").write_text(json.dumps(nb))
+    results = {r.path: r for r in report.collect(tmp_path)}
+    assert results["chapter1/a.ipynb"].exercises == 3
+    assert results["chapter1/a.ipynb"].solutions == "chapter1/solutions.ipynb"
+    assert results["chapter1/solutions.ipynb"].solutions is None
+    table = report.render_table(report.collect(tmp_path))
+    assert "| 3 · [答案 / solutions](chapter1/solutions.ipynb) |" in table
 
 
 def test_collect_reports_every_broken_notebook(tmp_path):

@@ -68,6 +68,26 @@ class NotebookResult:
     expected: str  # e.g. ">= 0.870" or ">= 0.100 and <= 0.300"
     data: str
     seconds: float  # last shell.execute_reply - first iopub.execute_input over the code cells
+    exercises: int = 0  # numbered items under the "练习 / Exercises" heading
+    solutions: str | None = None  # the folder's solutions notebook (relative path) when it exists
+
+
+#: The exercises heading every lesson notebook ends with, and one numbered exercise under it.
+_EXERCISES_HEADING = re.compile(r"^#+\s*练习\s*/\s*Exercises\s*$", re.M)
+_NUMBERED = re.compile(r"^\d+\.\s", re.M)
+
+
+def count_exercises(nb) -> int:
+    """Numbered items of the notebook's "练习 / Exercises" section (up to the next heading), 0 if it has none."""
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "markdown":
+            continue
+        source = "".join(cell.get("source", ""))
+        heading = _EXERCISES_HEADING.search(source)
+        if heading:
+            section = re.split(r"^#+\s", source[heading.end():], maxsplit=1, flags=re.M)[0]
+            return len(_NUMBERED.findall(section))
+    return 0
 
 
 def _rel(path: pathlib.Path, root: pathlib.Path) -> str:
@@ -131,7 +151,11 @@ def parse_notebook(path, root=None, *, name: str | None = None) -> NotebookResul
         raise ReportError(f"{name}: no execution timing in the cell metadata (execute it with nbclient/nbconvert, "
                           "e.g. python benchmarks/run_notebooks.py)")
     seconds = (max(ends) - min(starts)).total_seconds()
-    return NotebookResult(path=name, seconds=seconds, **{k: v.strip() for k, v in match.groupdict().items()})
+    solutions = path.parent / "solutions.ipynb"
+    solutions_rel = (str(pathlib.PurePosixPath(name).parent / "solutions.ipynb")
+                     if solutions.is_file() and path.name != "solutions.ipynb" else None)
+    return NotebookResult(path=name, seconds=seconds, exercises=count_exercises(nb), solutions=solutions_rel,
+                          **{k: v.strip() for k, v in match.groupdict().items()})
 
 
 def find_notebooks(root=None) -> list[pathlib.Path]:
@@ -179,14 +203,20 @@ def metric_text(metric: str, value: str, expected: str) -> str:
 def render_table(results, base: str = "") -> str:
     """Markdown table (one row per notebook, in the given order, plus a total row); links relative to ``base``."""
     rows = [
-        "| 笔记本 / Notebook | 数据 / Data (stored run) | 默认运行 / Default run (2 CPU cores) | 关键指标 / Key metric |",
-        "|---|---|---:|---|",
+        "| 笔记本 / Notebook | 数据 / Data (stored run) | 默认运行 / Default run (2 CPU cores) | 关键指标 / Key metric "
+        "| 练习 / Exercises |",
+        "|---|---|---:|---|---|",
     ]
     for r in results:
         metric = metric_text(r.metric, r.value, r.expected)
-        rows.append(f"| {link(r.path, base)} | {md_cell(r.data)} | {format_seconds(r.seconds)} | {md_cell(metric)} |")
+        exercises = str(r.exercises or "")
+        if r.solutions:
+            target = os.path.relpath(r.solutions, base or ".").replace(os.sep, "/")
+            exercises += f" · [答案 / solutions]({urllib.parse.quote(target)})"
+        rows.append(f"| {link(r.path, base)} | {md_cell(r.data)} | {format_seconds(r.seconds)} | {md_cell(metric)} "
+                    f"| {exercises} |")
     total = sum(r.seconds for r in results)
-    rows.append(f"| **合计 / Total** ({len(results)} notebooks) | | **{format_seconds(total)}** | |")
+    rows.append(f"| **合计 / Total** ({len(results)} notebooks) | | **{format_seconds(total)}** | | |")
     return "\n".join(rows)
 
 
