@@ -318,3 +318,78 @@ def test_encoder_uses_exact_gelu(tf):
     x = tf.constant([-2.0, -0.5, 0.0, 0.5, 2.0])
     expected = [0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in x.numpy().tolist()]
     assert bert.encoder_kwargs()["activation"](x).numpy() == pytest.approx(expected, abs=1e-6)
+
+
+# --------------------------------------------------------------------------- pairs, long inputs, tokenizers
+
+
+def test_sentence_pairs_match_numpy_forward_pass(models, weights, tf):
+    """Two segments: the second gets input_type_ids = 1, and the token-type embedding row 1 must be used."""
+    encoder, preprocess = models
+    cfg = bert.load_hf_config()
+    first = preprocess.tokenize(tf.constant(SENTENCES[:2]))
+    second = preprocess.tokenize(tf.constant(SENTENCES[2:4]))
+    inputs = preprocess.bert_pack_inputs([first, second], seq_length=48)
+    arrays = {k: v.numpy() for k, v in inputs.items()}
+    assert (arrays["input_type_ids"] == 1).any(axis=1).all(), "every pair should have a segment B"
+    outputs = encoder(inputs)
+    ref_seq, ref_pooled = numpy_bert(weights, arrays["input_word_ids"], arrays["input_mask"].astype(np.float64),
+                                     arrays["input_type_ids"], cfg)
+    valid = arrays["input_mask"].astype(bool)
+    diff = np.abs(outputs["sequence_output"].numpy() - ref_seq)[valid].max()
+    assert diff < 1e-4, f"pair sequence_output differs from the NumPy BERT by {diff:.2e}"
+    # and the segment ids matter: all-zero type ids give a different result
+    zero_seq, _ = numpy_bert(weights, arrays["input_word_ids"], arrays["input_mask"].astype(np.float64),
+                             np.zeros_like(arrays["input_type_ids"]), cfg)
+    assert np.abs(zero_seq - ref_seq)[valid].max() > 1e-3
+
+
+def test_positions_beyond_128_match_numpy_forward_pass(models, weights, tf):
+    """A 512-token input uses every position embedding (the fine-tuning notebooks use at most 128)."""
+    encoder, preprocess = models
+    cfg = bert.load_hf_config()
+    assert cfg["max_position_embeddings"] == 512
+    long_text = " ".join(SENTENCES * 40)
+    tokens = preprocess.tokenize(tf.constant([long_text]))
+    inputs = preprocess.bert_pack_inputs([tokens], seq_length=512)
+    arrays = {k: v.numpy() for k, v in inputs.items()}
+    assert arrays["input_mask"].sum() == 512, "the text should fill all 512 positions"
+    outputs = encoder(inputs)
+    ref_seq, _ = numpy_bert(weights, arrays["input_word_ids"], arrays["input_mask"].astype(np.float64),
+                            arrays["input_type_ids"], cfg)
+    diff = np.abs(outputs["sequence_output"].numpy() - ref_seq)
+    assert diff[:, 128:].max() < 1e-4, f"positions 128-511 differ from the NumPy BERT by {diff[:, 128:].max():.2e}"
+
+
+def test_full_tokenizer_and_preprocessing_model_agree(paths, models, tf):
+    """Model Garden's FullTokenizer (Fine tune BERT) and the preprocessing SavedModel give the same ids."""
+    from official.nlp.tools import tokenization
+
+    _, preprocess = models
+    tokenizer = tokenization.FullTokenizer(str(paths.vocab_file), do_lower_case=True)
+    texts = [
+        "Café déjà vu: naïve Zoë's résumé, Ångström & Ærø!",  # accents are stripped by the uncased vocab
+        "北京欢迎你 — 東京も。한국어",                       # CJK characters become single pieces
+        "Wait... what?! (\"quoted\") [brackets] {braces} 50% $3.99 #tag @user a/b",
+        "unbelievably tokenization e-mail don't U.S.A.",
+    ]
+    for text in texts:
+        expected = tokenizer.convert_tokens_to_ids(["[CLS]"] + tokenizer.tokenize(text) + ["[SEP]"])
+        packed = preprocess.bert_pack_inputs([preprocess.tokenize(tf.constant([text]))], seq_length=64)
+        ids = packed["input_word_ids"].numpy()[0]
+        got = ids[packed["input_mask"].numpy()[0].astype(bool)].tolist()
+        assert got == expected, f"{text!r}: preprocessing model {got} != FullTokenizer {expected}"
+
+
+def test_layer_norm_epsilon_matches_the_config(tf):
+    from official.nlp.modeling import networks
+
+    cfg = bert.load_hf_config()
+    encoder = networks.BertEncoder(**bert.encoder_kwargs(cfg), dict_outputs=True)
+    epsilons = {layer.epsilon for layer in _all_layers(encoder) if hasattr(layer, "epsilon") and "norm" in layer.name.lower()}
+    assert epsilons == {cfg["layer_norm_eps"]}, f"encoder LayerNorm epsilons {epsilons} != config {cfg['layer_norm_eps']}"
+
+
+def _all_layers(layer):
+    for sub in getattr(layer, "_flatten_layers", lambda **_: [])(include_self=False, recursive=True):
+        yield sub
