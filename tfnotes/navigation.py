@@ -95,13 +95,25 @@ def header(rel: str, order: list[str], rows: dict, machine: dict) -> str:
     row = rows.get(rel, {})
     run = (f"{_fmt_seconds(row['seconds'])}（{machine.get('cpus_usable', '?')} 核 CPU / CPU cores, "
            f"{machine.get('date', '?')[:10]} 基准 / benchmark）" if row.get("seconds") else "未测 / not measured yet")
+    before = prerequisites(rel, order)
     lines = [
-        f"> **先修 / Before this**: {_link(prev, rel) if prev else '无 / none — 从这里开始 / start here'}  ",
+        f"> **先修 / Before this**: {' · '.join(_link(p, rel) for p in before) if before else '无 / none — 从这里开始 / start here'}  ",
         f"> **数据 / Data**: {row.get('data') or '—'}  ",
         f"> **默认运行时间 / Default run**: {run}  ",
         "> " + _nav(rel, prev, nxt),
     ]
     return "\n".join(lines)
+
+
+def prerequisites(rel: str, order: list[str]) -> list[str]:
+    """What to read first: the previous lesson (solutions notebooks are optional, so they are skipped); for a
+    chapter's ``solutions.ipynb``, the lessons of its folder whose exercises it answers."""
+    earlier = order[:order.index(rel)]
+    if pathlib.PurePosixPath(rel).name == "solutions.ipynb":
+        folder = pathlib.PurePosixPath(rel).parent
+        return [p for p in earlier if pathlib.PurePosixPath(p).parent == folder]
+    lessons = [p for p in earlier if pathlib.PurePosixPath(p).name != "solutions.ipynb"]
+    return lessons[-1:]
 
 
 def _nav(rel: str, prev: str | None, nxt: str | None) -> str:
