@@ -78,16 +78,24 @@ def machine_info() -> dict:
 
 
 class _PeakMemory:
-    """Samples the summed resident memory of this process's children (the kernel and what it starts) twice a second.
+    """Samples the kernel (this process's children) twice a second: summed resident memory and CPU time.
 
+    ``peak``: the largest summed RSS seen. ``cpu_seconds``: user + system CPU time of every child process, the last
+    value seen for each (a kernel's final fraction of a second after the last sample is missed). CPU time over wall
+    time says how many cores the notebook kept busy; the whole course's CPU time over the usable cores is the floor
+    that no parallel schedule can beat.
     Run each notebook from its own process (``-j N`` does) or one at a time, so the children are that notebook's.
     """
 
     def __init__(self):
         import threading
 
-        self.peak, self._stop = 0, threading.Event()
+        self.peak, self._cpu, self._stop = 0, {}, threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(self._cpu.values())
 
     def _run(self):
         import psutil
@@ -98,6 +106,8 @@ class _PeakMemory:
             for child in me.children(recursive=True):
                 try:
                     total += child.memory_info().rss
+                    times = child.cpu_times()
+                    self._cpu[child.pid] = max(self._cpu.get(child.pid, 0.0), times.user + times.system)
                 except psutil.Error:
                     pass
             self.peak = max(self.peak, total)
@@ -111,16 +121,16 @@ class _PeakMemory:
         self._thread.join()
 
 
-def execute(path: pathlib.Path, out_path: pathlib.Path, timeout: int) -> tuple[float, str | None, int]:
+def execute(path: pathlib.Path, out_path: pathlib.Path, timeout: int) -> tuple[float, str | None, int, float]:
     """Run ``path`` top to bottom in a fresh kernel; write it to ``out_path`` on success.
 
     Returns (wall seconds including kernel start, error message or None, peak memory of the kernel and its child
-    processes in bytes). On failure the partially executed notebook is saved to a temp file named in the message
+    processes in bytes, their CPU seconds). On failure the partially executed notebook is saved to a temp file named in the message
     and ``out_path`` is left untouched.
     """
     with _PeakMemory() as memory:
         seconds, error = _execute(path, out_path, timeout)
-    return seconds, error, memory.peak
+    return seconds, error, memory.peak, memory.cpu_seconds
 
 
 def _execute(path: pathlib.Path, out_path: pathlib.Path, timeout: int) -> tuple[float, str | None]:
@@ -185,6 +195,13 @@ def write_markdown(path: pathlib.Path, info: dict, rows: list[dict]) -> None:
     lines += ["", f"Run with {jobs} kernel(s) at once: wall time {fmt(info['wall_seconds'])}"
               + (f" for a sum of {fmt(total)} of per-notebook times (each slowed by the others)." if jobs > 1
                  else ".")]
+    cpu = sum(row.get("cpu_seconds") or 0 for row in rows)
+    if cpu and jobs == 1:
+        cores = info["cpus_usable"] or 1
+        lines += ["", f"CPU time of the kernels (user + system, sampled twice a second): {fmt(cpu)} = "
+                      f"{cpu / total:.2f} of {cores} cores busy on average. No schedule on {cores} cores can run "
+                      f"these notebooks in less than CPU time / cores = {fmt(cpu / cores)} = "
+                      f"{cpu / cores / total:.0%} of the sum."]
     parallel = info.get("parallel")
     if parallel:
         lines += ["", f"**Parallel re-run** (`--compare`, same invocation, executed copies): {parallel['jobs']} "
@@ -213,8 +230,9 @@ def _one(path: pathlib.Path, root: pathlib.Path, inplace: bool, copies, timeout:
     """Execute one notebook and read its RESULT line back: the benchmark row."""
     rel = report._rel(path, root)
     out_path = path if inplace else copies / (rel.lstrip("/") if rel.startswith("/") else rel)
-    seconds, error, peak = execute(path, out_path, timeout)
-    row = {"notebook": rel, "seconds": round(seconds, 1), "peak_rss_bytes": peak or None, "ok": False,
+    seconds, error, peak, cpu = execute(path, out_path, timeout)
+    row = {"notebook": rel, "seconds": round(seconds, 1), "peak_rss_bytes": peak or None,
+           "cpu_seconds": round(cpu, 1) or None, "ok": False,
            "metric": None, "value": None, "expected": None, "data": None, "cells_seconds": None, "error": error}
     if error is None:
         try:
@@ -228,6 +246,8 @@ def _one(path: pathlib.Path, root: pathlib.Path, inplace: bool, copies, timeout:
 
 def _print_row(row: dict) -> None:
     mem = f", peak {row['peak_rss_bytes'] / 2**30:.1f} GiB" if row.get("peak_rss_bytes") else ""
+    if row.get("cpu_seconds"):
+        mem += f", CPU {fmt(row['cpu_seconds'])} ({row['cpu_seconds'] / max(row['seconds'], 0.1):.1f} cores busy)"
     if row["ok"]:
         print(f"[benchmark]     ok {row['notebook']} {fmt(row['seconds'])}{mem}  {row['metric']} = {row['value']} "
               f"(expected {row['expected']})", flush=True)
@@ -341,6 +361,11 @@ def main(argv=None) -> int:
         par = info.get("parallel", {"jobs": jobs, "wall_seconds": wall})
         print(f"[benchmark] sum of per-notebook times {fmt(total)} ({jobs} at once); wall time with "
               f"{par['jobs']} at once {fmt(par['wall_seconds'])} = {par['wall_seconds'] / total:.0%} of the sum")
+        cpu = sum(row.get("cpu_seconds") or 0 for row in rows)
+        if cpu and jobs == 1:
+            cores = info["cpus_usable"] or 1
+            print(f"[benchmark] CPU time of the sequential run {fmt(cpu)}: floor on {cores} cores "
+                  f"{fmt(cpu / cores)} = {cpu / cores / total:.0%} of the sum")
     print(f"[benchmark] total {fmt(total)}; {len(failed)} failed; wrote {out / 'results.json'} and "
           f"{out / 'results.md'}")
     for name in failed:

@@ -97,3 +97,23 @@ def test_parallel_run_and_compare(tmp_path):
     # side by side: less wall time than the notebooks' sum
     assert payload["wall_seconds"] < payload["total_seconds"]
     assert "wall time" in (tmp_path / "out" / "results.md").read_text()
+
+
+def test_cpu_time_tells_busy_from_idle(tmp_path):
+    """The benchmark records each kernel's CPU time: a notebook that computes for 3 s shows ~3 s more CPU time than
+    one that sleeps for 3 s, although both take about as long; results.md states the floor CPU time / cores."""
+    busy, idle = tmp_path / "busy.ipynb", tmp_path / "idle.ipynb"
+    _sleep_notebook(idle, 3, 1)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("import time, tfnotes\nend = time.process_time() + 3\n"
+                                          "while time.process_time() < end:\n    pass\n"
+                                          "tfnotes.expect_result('busy', 3, data='none', at_least=0)")]
+    nbformat.write(nb, busy)
+    bench = _load_benchmark()
+    assert bench.main(["--no-inplace", "--output", str(tmp_path / "out"), str(busy), str(idle)]) == 0
+    payload = json.loads((tmp_path / "out" / "results.json").read_text())
+    rows = {pathlib.Path(r["notebook"]).name: r for r in payload["notebooks"]}
+    assert rows["busy.ipynb"]["cpu_seconds"] - rows["idle.ipynb"]["cpu_seconds"] > 2.0, rows
+    assert rows["idle.ipynb"]["cpu_seconds"] < rows["idle.ipynb"]["seconds"] - 2.0, rows
+    assert "No schedule on" in (tmp_path / "out" / "results.md").read_text()
