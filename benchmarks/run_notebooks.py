@@ -133,27 +133,39 @@ def execute(path: pathlib.Path, out_path: pathlib.Path, timeout: int) -> tuple[f
     return seconds, error, memory.peak, memory.cpu_seconds
 
 
+#: Kernel starts retried when the kernel dies before its first reply (no cell has run yet).
+KERNEL_START_RETRIES = 2
+
+
 def _execute(path: pathlib.Path, out_path: pathlib.Path, timeout: int) -> tuple[float, str | None]:
     import nbclient
     import nbformat
 
-    nb = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=True,
-                                     resources={"metadata": {"path": str(path.parent)}})
-    start = time.perf_counter()
-    try:
-        client.execute()
-    except Exception as exc:  # CellExecutionError, timeouts, dead kernel: record and go on
+    for attempt in range(KERNEL_START_RETRIES + 1):
+        nb = nbformat.read(path, as_version=4)
+        client = nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=True,
+                                         resources={"metadata": {"path": str(path.parent)}})
+        start = time.perf_counter()
+        try:
+            client.execute()
+        except Exception as exc:  # CellExecutionError, timeouts, dead kernel: record and go on
+            if "before replying to kernel_info" in str(exc) and attempt < KERNEL_START_RETRIES:
+                # Kernels started at the same moment can race for one ZMQ port ("Address already in use"): the
+                # kernel dies before running anything, so starting it again changes nothing but the wall time.
+                print(f"[benchmark]     kernel for {path.name} died at start ({exc}); starting it again", flush=True)
+                time.sleep(1 + attempt)
+                continue
+            seconds = time.perf_counter() - start
+            failed = pathlib.Path(tempfile.mkdtemp(prefix="tfnotes-failed-")) / path.name
+            nbformat.write(nb, failed)
+            first = ANSI.sub("", str(exc)).strip().splitlines()
+            summary = f"{type(exc).__name__}: " + (first[-1] if first else "")
+            return seconds, f"{summary} (partial run saved to {failed})"
         seconds = time.perf_counter() - start
-        failed = pathlib.Path(tempfile.mkdtemp(prefix="tfnotes-failed-")) / path.name
-        nbformat.write(nb, failed)
-        first = ANSI.sub("", str(exc)).strip().splitlines()
-        summary = f"{type(exc).__name__}: " + (first[-1] if first else "")
-        return seconds, f"{summary} (partial run saved to {failed})"
-    seconds = time.perf_counter() - start
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, out_path)
-    return seconds, None
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, out_path)
+        return seconds, None
+    raise AssertionError("unreachable")
 
 
 def fmt(seconds: float) -> str:

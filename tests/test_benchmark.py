@@ -117,3 +117,39 @@ def test_cpu_time_tells_busy_from_idle(tmp_path):
     assert rows["busy.ipynb"]["cpu_seconds"] - rows["idle.ipynb"]["cpu_seconds"] > 2.0, rows
     assert rows["idle.ipynb"]["cpu_seconds"] < rows["idle.ipynb"]["seconds"] - 2.0, rows
     assert "No schedule on" in (tmp_path / "out" / "results.md").read_text()
+
+
+def test_kernel_that_dies_at_start_is_started_again(tmp_path, monkeypatch, capsys):
+    """Two kernels started at once can race for one ZMQ port and die before running a cell: start it again."""
+    import nbclient
+
+    bench = _load_benchmark()
+    nb_path = tmp_path / "nb.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), nb_path)
+    calls = []
+
+    class FlakyClient:
+        def __init__(self, nb, **kwargs):
+            self.nb = nb
+
+        def execute(self):
+            calls.append(1)
+            if len(calls) == 1:
+                raise RuntimeError("Kernel died before replying to kernel_info")
+
+    monkeypatch.setattr(nbclient, "NotebookClient", FlakyClient)
+    seconds, error = bench._execute(nb_path, tmp_path / "out.ipynb", timeout=60)
+    assert error is None and len(calls) == 2 and (tmp_path / "out.ipynb").is_file()
+    assert "starting it again" in capsys.readouterr().out
+
+    calls.clear()
+
+    class DeadClient(FlakyClient):
+        def execute(self):
+            calls.append(1)
+            raise RuntimeError("Kernel died before replying to kernel_info")
+
+    monkeypatch.setattr(nbclient, "NotebookClient", DeadClient)
+    seconds, error = bench._execute(nb_path, tmp_path / "out2.ipynb", timeout=60)
+    assert error is not None and "kernel_info" in error and len(calls) == bench.KERNEL_START_RETRIES + 1
+    assert not (tmp_path / "out2.ipynb").exists()
