@@ -19,6 +19,10 @@ is NOT written back (its partial copy goes to a temp folder, printed). After eac
 with :func:`tfnotes.report.parse_notebook`. The script continues after a failure, writes
 ``benchmarks/results.json`` and ``benchmarks/results.md`` (or into ``--output``; they describe only the
 notebooks of this run), and exits 1 if any notebook failed. ``bash course.sh run`` calls this script.
+
+A run of every notebook (no notebooks named) or ``--reference`` also times ``benchmarks/reference_workload.py``, a
+fixed workload, before and after the notebooks: this machine's speed varies between runs (1.4 times within one day),
+so times from two runs are compared after scaling by their reference times (``--no-reference`` skips it).
 """
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ import os
 import pathlib
 import platform
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +47,27 @@ from tfnotes import env, report, schedule  # noqa: E402  (tfnotes imports no Ten
 FULL_ENV = env.FULL_ENV
 SEED_ENV = env.SEED_ENV
 ANSI = re.compile(r"\x1b\[[0-9;]*m")  # colour codes in IPython tracebacks
+REFERENCE = ROOT / "benchmarks" / "reference_workload.py"
+
+
+def reference_seconds(script: pathlib.Path = REFERENCE, timeout: int = 900) -> dict | None:
+    """Run the fixed reference workload in a fresh interpreter; its seconds per part (``total`` included).
+
+    None, with a printed reason, when it fails: a benchmark is still worth having without its yardstick.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in (FULL_ENV, SEED_ENV)}
+    try:
+        proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=timeout, env=env)
+        lines = proc.stdout.strip().splitlines()
+        result = json.loads(lines[-1]) if proc.returncode == 0 and lines else None
+    except (subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
+        print(f"[benchmark] reference workload failed: {type(exc).__name__}: {exc}", flush=True)
+        return None
+    if not isinstance(result, dict) or not isinstance(result.get("total"), (int, float)):
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        print(f"[benchmark] reference workload failed (exit {proc.returncode}): {tail}", flush=True)
+        return None
+    return result
 
 
 def machine_info() -> dict:
@@ -214,6 +240,14 @@ def write_markdown(path: pathlib.Path, info: dict, rows: list[dict]) -> None:
                       f"{cpu / total:.2f} of {cores} cores busy on average. No schedule on {cores} cores can run "
                       f"these notebooks in less than CPU time / cores = {fmt(cpu / cores)} = "
                       f"{cpu / cores / total:.0%} of the sum."]
+    ref = info.get("reference") or {}
+    totals = [ref[when]["total"] for when in ("before", "after") if ref.get(when)]
+    if totals:
+        lines += ["", "Reference workload (`benchmarks/reference_workload.py`, the same in every run): "
+                      + " and ".join(f"{ref[when]['total']:.1f} s {when}" for when in ("before", "after")
+                                     if ref.get(when))
+                      + " the notebooks. The machine's speed varies between runs: compare two runs' times only "
+                        "after dividing each by its own reference time."]
     parallel = info.get("parallel")
     if parallel:
         lines += ["", f"**Parallel re-run** (`--compare`, same invocation, executed copies): {parallel['jobs']} "
@@ -314,6 +348,9 @@ def main(argv=None) -> int:
     parser.add_argument("--compare", action="store_true",
                         help="after the run, run the same notebooks again with -j auto on executed copies and "
                              "report the parallel wall time beside this run's sequential sum")
+    parser.add_argument("--reference", action=argparse.BooleanOptionalAction, default=None,
+                        help="time benchmarks/reference_workload.py before and after the notebooks (default: only "
+                             "when every notebook runs)")
     parser.add_argument("--output", help="folder for results.json and results.md "
                                          "(default: benchmarks/, with --full outputs/benchmark-full/)")
     args = parser.parse_args(argv)
@@ -343,9 +380,17 @@ def main(argv=None) -> int:
     print(f"[benchmark] {len(paths)} notebooks, {info['cpus_usable']} CPU cores ({info['cpu_model']}), "
           f"TensorFlow {info['tensorflow']}, " + ("in place" if args.inplace else f"copies in {copies}"))
 
+    reference = not args.notebooks if args.reference is None else args.reference
+    if reference:
+        before = reference_seconds()
+        print(f"[benchmark] reference workload before the notebooks: {before}", flush=True)
     jobs = _jobs(args.jobs, paths)
     rows, wall = run_all(paths, ROOT, jobs, args.inplace, copies, args.timeout)
     info["jobs"], info["wall_seconds"] = jobs, round(wall, 1)
+    if reference:
+        after = reference_seconds()
+        print(f"[benchmark] reference workload after the notebooks: {after}", flush=True)
+        info["reference"] = {"before": before, "after": after}
     if args.compare:
         copies2 = pathlib.Path(tempfile.mkdtemp(prefix="tfnotes-parallel-"))
         jobs2 = _jobs("auto", paths)

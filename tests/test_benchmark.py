@@ -153,3 +153,40 @@ def test_kernel_that_dies_at_start_is_started_again(tmp_path, monkeypatch, capsy
     seconds, error = bench._execute(nb_path, tmp_path / "out2.ipynb", timeout=60)
     assert error is not None and "kernel_info" in error and len(calls) == bench.KERNEL_START_RETRIES + 1
     assert not (tmp_path / "out2.ipynb").exists()
+
+
+def test_reference_workload_times_each_part():
+    """The yardstick for comparing runs: the real workload runs in a fresh interpreter and reports each part."""
+    result = _load_benchmark().reference_seconds()
+    assert result is not None
+    assert set(result) == {"import", "dense_fit", "conv_fit", "total"}
+    assert all(value > 0 for value in result.values()), result
+    assert abs(result["total"] - (result["import"] + result["dense_fit"] + result["conv_fit"])) < 0.05, result
+
+
+def test_reference_workload_failure_is_reported_not_fatal(tmp_path, capsys):
+    bench = _load_benchmark()
+    broken = tmp_path / "broken.py"
+    broken.write_text("raise SystemExit('no tensorflow here')\n")
+    assert bench.reference_seconds(broken) is None
+    assert "reference workload failed (exit 1): no tensorflow here" in capsys.readouterr().out
+    garbled = tmp_path / "garbled.py"
+    garbled.write_text("print('{not json')\n")
+    assert bench.reference_seconds(garbled) is None
+    assert "JSONDecodeError" in capsys.readouterr().out
+
+
+def test_reference_runs_only_for_the_whole_course_or_when_asked(tmp_path, monkeypatch):
+    """Naming notebooks skips the reference (tests and quick checks); --reference asks for it; results.md states it."""
+    bench = _load_benchmark()
+    calls = []
+    monkeypatch.setattr(bench, "reference_seconds", lambda: calls.append(1) or {"import": 1.0, "total": 9.5})
+    nb_path = tmp_path / "probe.ipynb"
+    _seed_notebook(nb_path)
+    assert bench.main(["--no-inplace", "--output", str(tmp_path / "a"), str(nb_path)]) == 0
+    assert calls == [] and "reference" not in json.loads((tmp_path / "a" / "results.json").read_text())["machine"]
+    assert bench.main(["--no-inplace", "--reference", "--output", str(tmp_path / "b"), str(nb_path)]) == 0
+    assert calls == [1, 1]
+    machine = json.loads((tmp_path / "b" / "results.json").read_text())["machine"]
+    assert machine["reference"] == {"before": {"import": 1.0, "total": 9.5}, "after": {"import": 1.0, "total": 9.5}}
+    assert "9.5 s before and 9.5 s after the notebooks" in (tmp_path / "b" / "results.md").read_text()
