@@ -7,7 +7,7 @@ Timings from two benchmark runs can therefore only be compared after scaling by 
 This script is that scale: nothing in it changes when the notebooks change. It does the two kinds of work the
 notebooks spend their time on:
 
-- ``dense_fit``: building and tracing a 22-layer Dense-BN-ReLU Keras model and a short ``fit`` (Python-bound, one core);
+- ``dense_fit``: building and tracing a 21-layer Dense-BN-ReLU Keras model and a short ``fit`` (Python-bound, one core);
 - ``conv_fit``: a small convolutional network trained for a few steps (numeric kernels, every core).
 
 ``import`` is the TensorFlow import. It prints one JSON line: the seconds of each part and their ``total``.
