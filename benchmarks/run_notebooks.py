@@ -246,8 +246,9 @@ def write_markdown(path: pathlib.Path, info: dict, rows: list[dict]) -> None:
         lines += ["", "Reference workload (`benchmarks/reference_workload.py`, the same in every run): "
                       + " and ".join(f"{ref[when]['total']:.1f} s {when}" for when in ("before", "after")
                                      if ref.get(when))
-                      + " the notebooks. The machine's speed varies between runs: compare two runs' times only "
-                        "after dividing each by its own reference time."]
+                      + " the notebooks. The machine's speed varies between runs; this is a rough yardstick for "
+                        "comparing them: it follows the Keras-bound chapters 1-6 more closely than the BERT notebooks "
+                        "(measurements in the script's docstring)."]
     parallel = info.get("parallel")
     if parallel:
         lines += ["", f"**Parallel re-run** (`--compare`, same invocation, executed copies): {parallel['jobs']} "
