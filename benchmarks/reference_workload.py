@@ -3,9 +3,9 @@
 
 The same 2-core machine runs the same notebooks 1.4 times slower in one hour than in another (measured on
 2026-11-29: every unchanged lesson 1.3-1.7 times), with nothing else running and no steal time visible from inside.
-Timings from two benchmark runs can therefore only be compared after scaling by how fast the machine was in each.
-This script is that scale: nothing in it changes when the notebooks change. It does the two kinds of work the
-notebooks spend their time on:
+Timings from two benchmark runs need some scale for how fast the machine was in each. This script is a rough one
+(see below for how well it tracks the notebooks): nothing in it changes when the notebooks change. It does two kinds
+of work the chapter 1-6 notebooks spend their time on:
 
 - ``dense_fit``: building and tracing a 21-layer Dense-BN-ReLU Keras model and a short ``fit`` (Python-bound, one core);
 - ``conv_fit``: a small convolutional network trained for a few steps (numeric kernels, every core).

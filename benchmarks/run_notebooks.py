@@ -22,7 +22,8 @@ notebooks of this run), and exits 1 if any notebook failed. ``bash course.sh run
 
 A run of every notebook (no notebooks named) or ``--reference`` also times ``benchmarks/reference_workload.py``, a
 fixed workload, before and after the notebooks: this machine's speed varies between runs (1.4 times within one day),
-so times from two runs are compared after scaling by their reference times (``--no-reference`` skips it).
+and the reference is a rough scale for comparing two runs of the Keras-bound notebooks, not of the BERT ones
+(measurements in its docstring; ``--no-reference`` skips it).
 """
 from __future__ import annotations
 
