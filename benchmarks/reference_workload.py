@@ -14,7 +14,8 @@ of work the chapter 1-6 notebooks spend their time on:
 
 How well it tracks the notebooks (two whole-course runs on 2026-11-29, 12:09 and 14:09 UTC): the reference took
 0.69 times as long in the second run (28.7 s -> 19.9 s, before + after), the chapter 1-6 lessons 0.76 times and the
-unchanged chapter 1-4 and 6 solutions 0.75 times, but the two BERT lessons 1.04 times. So it is a rough scale for the
+unchanged chapter 1-4 and 6 solutions 0.75 times, but the two BERT lessons 1.04 times. A third run (15:01 UTC):
+reference 1.24 times the 14:09 one, chapter 1-6 lessons 1.23-1.26 times, BERT lessons 1.03 times. So it is a rough scale for the
 Keras-bound notebooks (tracing, small fits) and none for BERT's large matrix products; compare like with like.
 Run it alone with ``python benchmarks/reference_workload.py``.
 """
