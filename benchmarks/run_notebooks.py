@@ -49,6 +49,22 @@ FULL_ENV = env.FULL_ENV
 SEED_ENV = env.SEED_ENV
 ANSI = re.compile(r"\x1b\[[0-9;]*m")  # colour codes in IPython tracebacks
 REFERENCE = ROOT / "benchmarks" / "reference_workload.py"
+#: Issue 17's budget: all solutions notebooks together, default run, one kernel at a time on 2 cores.
+SOLUTIONS_BUDGET_SECONDS = 240
+
+
+def solutions_line(rows: list[dict], jobs: int = 1) -> str | None:
+    """One line on the exercise solutions' time against their budget; None when no solutions notebook ran."""
+    picked = [row for row in rows if pathlib.PurePosixPath(row["notebook"]).name == "solutions.ipynb"]
+    if not picked:
+        return None
+    seconds = sum(row["seconds"] for row in picked)
+    if jobs > 1:
+        verdict = "not comparable with the budget: kernels ran side by side"
+    else:
+        verdict = "within" if seconds <= SOLUTIONS_BUDGET_SECONDS else "OVER"
+        verdict += f" the {fmt(SOLUTIONS_BUDGET_SECONDS)} budget"
+    return f"solutions notebooks ({len(picked)}): {fmt(seconds)} ({seconds:.0f} s), {verdict}"
 
 
 def reference_seconds(script: pathlib.Path = REFERENCE, timeout: int = 900) -> dict | None:
@@ -256,6 +272,10 @@ def write_markdown(path: pathlib.Path, info: dict, rows: list[dict]) -> None:
                       f"kernels at once, wall time **{fmt(parallel['wall_seconds'])}** = "
                       f"**{parallel['wall_seconds'] / total:.0%}** of the sum of the per-notebook times above "
                       f"({parallel['failed']} failed)."]
+    budget = solutions_line(rows, jobs)
+    if budget:
+        lines += ["", f"Exercise {budget} (one kernel at a time; compare the reference workload's time when the "
+                      "machine's speed differs)."]
     slowest = sorted(rows, key=lambda row: row["seconds"], reverse=True)[:3]
     lines += ["", "Slowest notebooks:", ""]
     lines += [f"{i}. {link(row['notebook'])} — {fmt(row['seconds'])}" for i, row in enumerate(slowest, 1)]
@@ -425,6 +445,9 @@ def main(argv=None) -> int:
             cores = info["cpus_usable"] or 1
             print(f"[benchmark] CPU time of the sequential run {fmt(cpu)}: floor on {cores} cores "
                   f"{fmt(cpu / cores)} = {cpu / cores / total:.0%} of the sum")
+    budget = solutions_line(rows, jobs)
+    if budget:
+        print(f"[benchmark] {budget}")
     print(f"[benchmark] total {fmt(total)}; {len(failed)} failed; wrote {out / 'results.json'} and "
           f"{out / 'results.md'}")
     for name in failed:

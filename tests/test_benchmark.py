@@ -190,3 +190,18 @@ def test_reference_runs_only_for_the_whole_course_or_when_asked(tmp_path, monkey
     machine = json.loads((tmp_path / "b" / "results.json").read_text())["machine"]
     assert machine["reference"] == {"before": {"import": 1.0, "total": 9.5}, "after": {"import": 1.0, "total": 9.5}}
     assert "9.5 s before and 9.5 s after the notebooks" in (tmp_path / "b" / "results.md").read_text()
+
+
+def test_solutions_time_is_summed_and_held_against_the_budget():
+    """Only notebooks named solutions.ipynb count; over the budget says OVER; side-by-side kernels are not compared."""
+    bench = _load_benchmark()
+    budget = bench.SOLUTIONS_BUDGET_SECONDS
+    rows = [{"notebook": "chapter1/solutions.ipynb", "seconds": budget / 2},
+            {"notebook": "bert_exp/solutions.ipynb", "seconds": budget / 2 - 10},
+            {"notebook": "chapter1/Iris_classify.ipynb", "seconds": 1000.0}]
+    line = bench.solutions_line(rows)
+    assert line.startswith("solutions notebooks (2):") and f"({budget - 10:.0f} s)" in line and "within" in line, line
+    rows[0]["seconds"] += 20
+    assert "OVER" in bench.solutions_line(rows) and f"({budget + 10:.0f} s)" in bench.solutions_line(rows)
+    assert "not comparable" in bench.solutions_line(rows, jobs=3)
+    assert bench.solutions_line(rows[2:]) is None
