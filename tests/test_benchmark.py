@@ -193,7 +193,8 @@ def test_reference_runs_only_for_the_whole_course_or_when_asked(tmp_path, monkey
 
 
 def test_solutions_time_is_summed_and_held_against_the_budget():
-    """Only notebooks named solutions.ipynb count; over the budget says OVER; side-by-side kernels are not compared."""
+    """Only notebooks named solutions.ipynb count; over the budget says OVER; side-by-side kernels, a subset of the
+    course's solutions and course-scale runs are summed but not held against the budget."""
     bench = _load_benchmark()
     budget = bench.SOLUTIONS_BUDGET_SECONDS
     rows = [{"notebook": "chapter1/solutions.ipynb", "seconds": budget / 2},
@@ -204,4 +205,7 @@ def test_solutions_time_is_summed_and_held_against_the_budget():
     rows[0]["seconds"] += 20
     assert "OVER" in bench.solutions_line(rows) and f"({budget + 10:.0f} s)" in bench.solutions_line(rows)
     assert "not comparable" in bench.solutions_line(rows, jobs=3)
+    assert "the budget is for all of them" in bench.solutions_line(rows, in_course=7)
+    assert "OVER" in bench.solutions_line(rows, in_course=2)
+    assert "the budget is for the default run" in bench.solutions_line(rows, full=True)
     assert bench.solutions_line(rows[2:]) is None
