@@ -24,6 +24,10 @@ A run of every notebook (no notebooks named) or ``--reference`` also times ``ben
 fixed workload, before and after the notebooks: this machine's speed varies between runs (1.4 times within one day),
 and the reference is a rough scale for comparing two runs of the Keras-bound notebooks, not of the BERT ones
 (measurements in its docstring; ``--no-reference`` skips it).
+
+The exercise solutions (every ``solutions.ipynb``) have a budget together: 4 minutes, default run, one kernel at a
+time on 2 cores (issue 17). The run prints their sum and, when it ran all of them that way, whether it is within the
+budget; results.md says the same.
 """
 from __future__ import annotations
 
