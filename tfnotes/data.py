@@ -55,6 +55,7 @@ __all__ = [
     "load_cifar10",
     "load_prices",
     "load_rt_reviews",
+    "rt_review_pairs",
     "can_reach",
     "read_idx",
 ]
@@ -525,6 +526,38 @@ def load_rt_reviews():
             f"{len(frame):,} reviews of {frame['movie_name'].nunique():,} films, fresh {np.mean(frame['category'] == 'fresh'):.1%} "
             f"({n_reviews - len(frame)} repeated texts dropped)")
     return frame
+
+
+def rt_review_pairs(reviews, seed: int, shares=(0.7, 0.1, 0.2)) -> dict:
+    """Sentence pairs from Rotten Tomatoes reviews (:func:`load_rt_reviews`): one fresh and one rotten review of the
+    same film, label 1 = sentence1 is the fresh one; the offline stand-in for GLUE MRPC (same fields).
+
+    Films are split (``shares`` of train / validation / test, films shuffled with ``seed``), so no film's reviews are
+    on two sides; each review is used once, and half the pairs of each split put the fresh review first (balanced
+    labels). Returns ``{split: DataFrame(sentence1, sentence2, label, idx)}``.
+    """
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    movies = np.array(sorted(reviews["movie_name"].unique()))
+    rng.shuffle(movies)
+    cut = [int(shares[0] * len(movies)), int((shares[0] + shares[1]) * len(movies))]
+    split_of = {m: ("train" if i < cut[0] else "validation" if i < cut[1] else "test") for i, m in enumerate(movies)}
+    pairs = {s: [] for s in ("train", "validation", "test")}
+    for movie, group in reviews.groupby("movie_name", sort=True):
+        fresh = group.loc[group["category"] == "fresh", "text"].tolist()
+        rotten = group.loc[group["category"] == "rotten", "text"].tolist()
+        fresh = [fresh[i] for i in rng.permutation(len(fresh))]
+        rotten = [rotten[i] for i in rng.permutation(len(rotten))]
+        pairs[split_of[movie]].extend(zip(fresh, rotten))  # each review once; films without both verdicts give none
+    splits = {}
+    for name, both in pairs.items():
+        both = [both[i] for i in rng.permutation(len(both))]
+        rows = [(f, r, 1) if i % 2 == 0 else (r, f, 0) for i, (f, r) in enumerate(both)]  # half fresh first: balanced
+        frame = pd.DataFrame(rows, columns=["sentence1", "sentence2", "label"])
+        frame["idx"] = np.arange(len(frame), dtype=np.int32)
+        splits[name] = frame
+    return splits
 
 
 if __name__ == "__main__":  # the downloader moved to its own module (no import of tfnotes.prefetch from here)
