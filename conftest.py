@@ -1,10 +1,12 @@
 """pytest configuration for the whole repository (unit tests and nbval over every notebook).
 
-``bash course.sh test`` runs ``pytest -n auto --dist loadscope --no-loadscope-reorder``: pytest-xdist starts
-:func:`tfnotes.schedule.choose_jobs` workers (``TFNOTES_JOBS`` overrides), each notebook's cells stay in one worker,
-in order (one notebook = one scope), and the notebooks are handed out longest first (last benchmark's times), then
-the unit-test modules. A plain ``pytest`` (no ``-n``) runs everything in one process, unit tests first.
+``bash course.sh test`` runs ``pytest -n auto --dist loadscope --no-loadscope-reorder``:
+pytest-xdist starts :func:`tfnotes.schedule.choose_jobs` workers (``TFNOTES_JOBS`` overrides), each
+notebook's cells stay in one worker, in order (one notebook = one scope), and the notebooks are
+handed out longest first (last benchmark's times), then the unit-test modules. A plain ``pytest``
+(no ``-n``) runs everything in one process, unit tests first.
 """
+
 import collections
 import os
 import time
@@ -17,8 +19,15 @@ def pytest_collectstart(collector):
     # nbval: never compare stderr (TF warnings), images or HTML; text/plain outputs are compared
     # only in cells tagged `nbval-check-output` (--nbval-lax).
     if getattr(collector, "fspath", None) is not None and collector.fspath.ext == ".ipynb":
-        collector.skip_compare += ("stderr", "image/png", "image/jpeg", "image/svg+xml", "text/html",
-                                   "application/javascript", "application/vnd.jupyter.widget-view+json")
+        collector.skip_compare += (
+            "stderr",
+            "image/png",
+            "image/jpeg",
+            "image/svg+xml",
+            "text/html",
+            "application/javascript",
+            "application/vnd.jupyter.widget-view+json",
+        )
 
 
 def _notebooks_in_repo():
@@ -28,7 +37,8 @@ def _notebooks_in_repo():
 
 
 def pytest_xdist_auto_num_workers(config):
-    """``-n auto``: as many workers as notebook kernels fit (cores + 1, limited by free memory; TFNOTES_JOBS)."""
+    """``-n auto``: as many workers as notebook kernels fit (cores + 1, limited by free memory;
+    TFNOTES_JOBS)."""
     from tfnotes import schedule
 
     return schedule.choose_jobs(_notebooks_in_repo(), verbose=True)
@@ -39,7 +49,8 @@ def _parallel(config) -> bool:
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """Under xdist: notebooks first, longest first (so the run's tail is short), cells in order; then unit tests."""
+    """Under xdist: notebooks first, longest first (so the run's tail is short), cells in order;
+    then unit tests."""
     if not _parallel(config):
         return
     from tfnotes import schedule
@@ -52,7 +63,9 @@ def pytest_collection_modifyitems(session, config, items):
     first_seen = {}
     for k, item in enumerate(items):
         first_seen.setdefault(path_of(item), k)
-    items.sort(key=lambda i: (0, rank[path_of(i)]) if path_of(i) in rank else (1, first_seen[path_of(i)]))
+    items.sort(
+        key=lambda i: (0, rank[path_of(i)]) if path_of(i) in rank else (1, first_seen[path_of(i)])
+    )
 
 
 def pytest_runtest_logreport(report):
@@ -71,5 +84,7 @@ def pytest_terminal_summary(terminalreporter):
     total = sum(_NOTEBOOK_SECONDS.values())
     terminalreporter.write_line(f"{total:8.1f} s  sum of the notebooks' times")
     workers = getattr(terminalreporter.config.option, "numprocesses", None) or 1
-    terminalreporter.write_line(f"{wall:8.1f} s  wall time of the whole run ({workers} worker(s); unit tests "
-                                f"included) = {wall / total:.0%} of the notebooks' sum")
+    terminalreporter.write_line(
+        f"{wall:8.1f} s  wall time of the whole run ({workers} worker(s); unit tests "
+        f"included) = {wall / total:.0%} of the notebooks' sum"
+    )

@@ -3,32 +3,36 @@
 
     python benchmarks/run_notebooks.py                     # every notebook, in place, course order
     python benchmarks/run_notebooks.py chapter3/*.ipynb    # only these
-    python benchmarks/run_notebooks.py --no-inplace        # write executed copies to a temp folder instead
-    python benchmarks/run_notebooks.py --full              # course scale (TFNOTES_FULL=1), results elsewhere
-    python benchmarks/run_notebooks.py --seed 7 chapter2/*.ipynb   # another seed (TFNOTES_SEED=7), copies only
-    python benchmarks/run_notebooks.py -j auto             # several kernels at once (longest first)
-    python benchmarks/run_notebooks.py --compare           # sequential run, then a parallel re-run: both times
+    python benchmarks/run_notebooks.py --no-inplace        # write executed copies to a temp folder
+    instead python benchmarks/run_notebooks.py --full              # course scale (TFNOTES_FULL=1),
+    results elsewhere python benchmarks/run_notebooks.py --seed 7 chapter2/*.ipynb   # another seed
+    (TFNOTES_SEED=7), copies only python benchmarks/run_notebooks.py -j auto             # several
+    kernels at once (longest first) python benchmarks/run_notebooks.py --compare           #
+    sequential run, then a parallel re-run: both times
 
-Each notebook runs in a fresh ``python3`` kernel (nbclient, cwd = the notebook's folder), one at a time,
-with ``TFNOTES_FULL`` removed from the environment (the default, fast run). ``--seed N`` sets ``TFNOTES_SEED=N``
-(every notebook's ``tfnotes.setup`` then uses N): such runs never overwrite the committed notebooks (executed copies
-go to a temp folder) and their results go to ``outputs/benchmark-seed-N/``, so thresholds can be checked on seeds
-other than the stored one. By default the executed notebook
-is written back in place, so the committed notebooks are exactly this benchmark's run; a notebook that fails
-is NOT written back (its partial copy goes to a temp folder, printed). After each run the RESULT line is read
-with :func:`tfnotes.report.parse_notebook`. The script continues after a failure, writes
-``benchmarks/results.json`` and ``benchmarks/results.md`` (or into ``--output``; they describe only the
-notebooks of this run), and exits 1 if any notebook failed. ``bash course.sh run`` calls this script.
+Each notebook runs in a fresh ``python3`` kernel (nbclient, cwd = the notebook's folder), one at a
+time, with ``TFNOTES_FULL`` removed from the environment (the default, fast run). ``--seed N`` sets
+``TFNOTES_SEED=N`` (every notebook's ``tfnotes.setup`` then uses N): such runs never overwrite the
+committed notebooks (executed copies go to a temp folder) and their results go to
+``outputs/benchmark-seed-N/``, so thresholds can be checked on seeds other than the stored one. By
+default the executed notebook is written back in place, so the committed notebooks are exactly this
+benchmark's run; a notebook that fails is NOT written back (its partial copy goes to a temp folder,
+printed). After each run the RESULT line is read with :func:`tfnotes.report.parse_notebook`. The
+script continues after a failure, writes ``benchmarks/results.json`` and ``benchmarks/results.md``
+(or into ``--output``; they describe only the notebooks of this run), and exits 1 if any notebook
+failed. ``bash course.sh run`` calls this script.
 
-A run of every notebook (no notebooks named) or ``--reference`` also times ``benchmarks/reference_workload.py``, a
-fixed workload, before and after the notebooks: this machine's speed varies between runs (1.4 times within one day),
-and the reference is a rough scale for comparing two runs of the Keras-bound notebooks, not of the BERT ones
-(measurements in its docstring; ``--no-reference`` skips it).
+A run of every notebook (no notebooks named) or ``--reference`` also times
+``benchmarks/reference_workload.py``, a fixed workload, before and after the notebooks: this
+machine's speed varies between runs (1.4 times within one day), and the reference is a rough scale
+for comparing two runs of the Keras-bound notebooks, not of the BERT ones (measurements in its
+docstring; ``--no-reference`` skips it).
 
-The exercise solutions (every ``solutions.ipynb``) have a budget together: 4 minutes, default run, one kernel at a
-time on 2 cores (issue 17). The run prints their sum and, when it ran all of them that way, whether it is within the
-budget; results.md says the same.
+The exercise solutions (every ``solutions.ipynb``) have a budget together: 4 minutes, default run,
+one kernel at a time on 2 cores (issue 17). The run prints their sum and, when it ran all of them
+that way, whether it is within the budget; results.md says the same.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,7 +49,8 @@ import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # tfnotes without an installed package (it is installed editable by course.sh)
+# tfnotes without an installed package (it is installed editable by course.sh)
+sys.path.insert(0, str(ROOT))
 
 from tfnotes import env, report, schedule  # noqa: E402  (tfnotes imports no TensorFlow at import time)
 
@@ -53,16 +58,22 @@ FULL_ENV = env.FULL_ENV
 SEED_ENV = env.SEED_ENV
 ANSI = re.compile(r"\x1b\[[0-9;]*m")  # colour codes in IPython tracebacks
 REFERENCE = ROOT / "benchmarks" / "reference_workload.py"
-#: Issue 17's budget: all solutions notebooks together, default run, one kernel at a time on 2 cores.
+#: Issue 17's budget: all solutions notebooks together, default run, one kernel at a time on 2
+#: cores.
 SOLUTIONS_BUDGET_SECONDS = 240
 
 
-def solutions_line(rows: list[dict], jobs: int = 1, in_course: int | None = None, full: bool = False) -> str | None:
-    """One line on the exercise solutions' time against their budget; None when no solutions notebook ran.
+def solutions_line(
+    rows: list[dict], jobs: int = 1, in_course: int | None = None, full: bool = False
+) -> str | None:
+    """One line on the exercise solutions' time against their budget; None when no solutions
+    notebook ran.
 
-    The budget holds for all ``in_course`` solutions notebooks run one at a time with default settings: other runs
-    get the sum and the reason it is not compared."""
-    picked = [row for row in rows if pathlib.PurePosixPath(row["notebook"]).name == "solutions.ipynb"]
+    The budget holds for all ``in_course`` solutions notebooks run one at a time with default
+    settings: other runs get the sum and the reason it is not compared."""
+    picked = [
+        row for row in rows if pathlib.PurePosixPath(row["notebook"]).name == "solutions.ipynb"
+    ]
     if not picked:
         return None
     seconds = sum(row["seconds"] for row in picked)
@@ -79,13 +90,17 @@ def solutions_line(rows: list[dict], jobs: int = 1, in_course: int | None = None
 
 
 def reference_seconds(script: pathlib.Path = REFERENCE, timeout: int = 900) -> dict | None:
-    """Run the fixed reference workload in a fresh interpreter; its seconds per part (``total`` included).
+    """Run the fixed reference workload in a fresh interpreter; its seconds per part (``total``
+    included).
 
-    None, with a printed reason, when it fails: a benchmark is still worth having without its yardstick.
+    None, with a printed reason, when it fails: a benchmark is still worth having without its
+    yardstick.
     """
     env = {k: v for k, v in os.environ.items() if k not in (FULL_ENV, SEED_ENV)}
     try:
-        proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=timeout, env=env)
+        proc = subprocess.run(
+            [sys.executable, str(script)], capture_output=True, text=True, timeout=timeout, env=env
+        )
         lines = proc.stdout.strip().splitlines()
         result = json.loads(lines[-1]) if proc.returncode == 0 and lines else None
     except (subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
@@ -132,13 +147,15 @@ def machine_info() -> dict:
 
 
 class _PeakMemory:
-    """Samples the kernel (this process's children) twice a second: summed resident memory and CPU time.
+    """Samples the kernel (this process's children) twice a second: summed resident memory and CPU
+    time.
 
-    ``peak``: the largest summed RSS seen. ``cpu_seconds``: user + system CPU time of every child process, the last
-    value seen for each (a kernel's final fraction of a second after the last sample is missed). CPU time over wall
-    time says how many cores the notebook kept busy; the whole course's CPU time over the usable cores is the floor
-    that no parallel schedule can beat.
-    Run each notebook from its own process (``-j N`` does) or one at a time, so the children are that notebook's.
+    ``peak``: the largest summed RSS seen. ``cpu_seconds``: user + system CPU time of every child
+    process, the last value seen for each (a kernel's final fraction of a second after the last
+    sample is missed). CPU time over wall time says how many cores the notebook kept busy; the whole
+    course's CPU time over the usable cores is the floor that no parallel schedule can beat.
+    Run each notebook from its own process (``-j N`` does) or one at a time, so the children are
+    that notebook's.
     """
 
     def __init__(self):
@@ -161,7 +178,9 @@ class _PeakMemory:
                 try:
                     total += child.memory_info().rss
                     times = child.cpu_times()
-                    self._cpu[child.pid] = max(self._cpu.get(child.pid, 0.0), times.user + times.system)
+                    self._cpu[child.pid] = max(
+                        self._cpu.get(child.pid, 0.0), times.user + times.system
+                    )
                 except psutil.Error:
                     pass
             self.peak = max(self.peak, total)
@@ -175,12 +194,14 @@ class _PeakMemory:
         self._thread.join()
 
 
-def execute(path: pathlib.Path, out_path: pathlib.Path, timeout: int) -> tuple[float, str | None, int, float]:
+def execute(
+    path: pathlib.Path, out_path: pathlib.Path, timeout: int
+) -> tuple[float, str | None, int, float]:
     """Run ``path`` top to bottom in a fresh kernel; write it to ``out_path`` on success.
 
-    Returns (wall seconds including kernel start, error message or None, peak memory of the kernel and its child
-    processes in bytes, their CPU seconds). On failure the partially executed notebook is saved to a temp file named in the message
-    and ``out_path`` is left untouched.
+    Returns (wall seconds including kernel start, error message or None, peak memory of the kernel
+    and its child processes in bytes, their CPU seconds). On failure the partially executed notebook
+    is saved to a temp file named in the message and ``out_path`` is left untouched.
     """
     with _PeakMemory() as memory:
         seconds, error = _execute(path, out_path, timeout)
@@ -197,16 +218,26 @@ def _execute(path: pathlib.Path, out_path: pathlib.Path, timeout: int) -> tuple[
 
     for attempt in range(KERNEL_START_RETRIES + 1):
         nb = nbformat.read(path, as_version=4)
-        client = nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=True,
-                                         resources={"metadata": {"path": str(path.parent)}})
+        client = nbclient.NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            record_timing=True,
+            resources={"metadata": {"path": str(path.parent)}},
+        )
         start = time.perf_counter()
         try:
             client.execute()
         except Exception as exc:  # CellExecutionError, timeouts, dead kernel: record and go on
             if "before replying to kernel_info" in str(exc) and attempt < KERNEL_START_RETRIES:
-                # Kernels started at the same moment can race for one ZMQ port ("Address already in use"): the
-                # kernel dies before running anything, so starting it again changes nothing but the wall time.
-                print(f"[benchmark]     kernel for {path.name} died at start ({exc}); starting it again", flush=True)
+                # Kernels started at the same moment can race for one ZMQ port ("Address already in
+                # use"): the kernel dies before running anything, so starting it again changes
+                # nothing but the wall time.
+                print(
+                    f"[benchmark]     kernel for {path.name} died at start ({exc}); starting it "
+                    f"again",
+                    flush=True,
+                )
                 time.sleep(1 + attempt)
                 continue
             seconds = time.perf_counter() - start
@@ -226,8 +257,12 @@ def fmt(seconds: float) -> str:
     return report.format_seconds(seconds)
 
 
-def write_markdown(path: pathlib.Path, info: dict, rows: list[dict], budget: str | None = None) -> None:
-    base = os.path.relpath(path.parent, ROOT)  # links relative to results.md's folder (also outside the repo)
+def write_markdown(
+    path: pathlib.Path, info: dict, rows: list[dict], budget: str | None = None
+) -> None:
+    base = os.path.relpath(
+        path.parent, ROOT
+    )  # links relative to results.md's folder (also outside the repo)
 
     def link(rel):
         return report.link(rel, base)
@@ -236,12 +271,18 @@ def write_markdown(path: pathlib.Path, info: dict, rows: list[dict], budget: str
         f"# Benchmark: {info.get('run', 'default')} run of the notebooks"
         + (f" with seed {info['seed']} (TFNOTES_SEED)" if info.get("seed") is not None else ""),
         "",
-        f"Generated by `python benchmarks/run_notebooks.py` on {info['date']}: {info['cpus_usable']} usable CPU "
-        f"cores ({info['cpu_count']} on the machine, {info['cpu_model']}), Python {info['python']}, "
-        f"TensorFlow {info['tensorflow']}, Keras {info['keras']}. Wall time per notebook in a fresh kernel "
+        f"Generated by `python benchmarks/run_notebooks.py` on {info['date']}: "
+        f"{info['cpus_usable']} usable CPU "
+        f"cores ({info['cpu_count']} on the machine, {info['cpu_model']}), Python "
+        f"{info['python']}, "
+        f"TensorFlow {info['tensorflow']}, Keras {info['keras']}. Wall time per notebook in a "
+        f"fresh kernel "
         "(kernel start included), "
-        + ("course-scale settings (`TFNOTES_FULL=1`)." if info.get("run") == "full"
-           else "default settings (`TFNOTES_FULL` unset)."),
+        + (
+            "course-scale settings (`TFNOTES_FULL=1`)."
+            if info.get("run") == "full"
+            else "default settings (`TFNOTES_FULL` unset)."
+        ),
         "",
         "| notebook | status | wall time | peak memory | key metric | data |",
         "|---|---|---:|---:|---|---|",
@@ -252,43 +293,75 @@ def write_markdown(path: pathlib.Path, info: dict, rows: list[dict], budget: str
         else:
             status, metric = "**FAILED**", row["error"]
         peak = f"{row['peak_rss_bytes'] / 2**30:.1f} GiB" if row.get("peak_rss_bytes") else ""
-        lines.append(f"| {link(row['notebook'])} | {status} | {fmt(row['seconds'])} | {peak} | "
-                     f"{report.md_cell(metric)} | {report.md_cell(row.get('data') or '')} |")
+        lines.append(
+            f"| {link(row['notebook'])} | {status} | {fmt(row['seconds'])} | {peak} | "
+            f"{report.md_cell(metric)} | {report.md_cell(row.get('data') or '')} |"
+        )
     total = sum(row["seconds"] for row in rows)
     failed = sum(not row["ok"] for row in rows)
-    lines.append(f"| **total** ({len(rows)} notebooks, {failed} failed) | | **{fmt(total)}** | | | |")
+    lines.append(
+        f"| **total** ({len(rows)} notebooks, {failed} failed) | | **{fmt(total)}** | | | |"
+    )
     jobs = info.get("jobs", 1)
-    lines += ["", f"Run with {jobs} kernel(s) at once: wall time {fmt(info['wall_seconds'])}"
-              + (f" for a sum of {fmt(total)} of per-notebook times (each slowed by the others)." if jobs > 1
-                 else ".")]
+    lines += [
+        "",
+        f"Run with {jobs} kernel(s) at once: wall time {fmt(info['wall_seconds'])}"
+        + (
+            f" for a sum of {fmt(total)} of per-notebook times (each slowed by the others)."
+            if jobs > 1
+            else "."
+        ),
+    ]
     cpu = sum(row.get("cpu_seconds") or 0 for row in rows)
     if cpu and jobs == 1:
         cores = info["cpus_usable"] or 1
-        lines += ["", f"CPU time of the kernels (user + system, sampled twice a second): {fmt(cpu)} = "
-                      f"{cpu / total:.2f} of {cores} cores busy on average. No schedule on {cores} cores can run "
-                      f"these notebooks in less than CPU time / cores = {fmt(cpu / cores)} = "
-                      f"{cpu / cores / total:.0%} of the sum."]
+        lines += [
+            "",
+            f"CPU time of the kernels (user + system, sampled twice a second): {fmt(cpu)} = "
+            f"{cpu / total:.2f} of {cores} cores busy on average. No schedule on {cores} cores can "
+            f"run "
+            f"these notebooks in less than CPU time / cores = {fmt(cpu / cores)} = "
+            f"{cpu / cores / total:.0%} of the sum.",
+        ]
     ref = info.get("reference") or {}
     totals = [ref[when]["total"] for when in ("before", "after") if ref.get(when)]
     if totals:
-        lines += ["", "Reference workload (`benchmarks/reference_workload.py`, the same in every run): "
-                      + " and ".join(f"{ref[when]['total']:.1f} s {when}" for when in ("before", "after")
-                                     if ref.get(when))
-                      + " the notebooks. The machine's speed varies between runs; this is a rough yardstick for "
-                        "comparing them: it follows the Keras-bound chapters 1-6 more closely than the BERT notebooks "
-                        "(measurements in the script's docstring)."]
+        lines += [
+            "",
+            "Reference workload (`benchmarks/reference_workload.py`, the same in every run): "
+            + " and ".join(
+                f"{ref[when]['total']:.1f} s {when}"
+                for when in ("before", "after")
+                if ref.get(when)
+            )
+            + " the notebooks. The machine's speed varies between runs; this is a rough yardstick "
+            "for "
+            "comparing them: it follows the Keras-bound chapters 1-6 more closely than the BERT "
+            "notebooks "
+            "(measurements in the script's docstring).",
+        ]
     parallel = info.get("parallel")
     if parallel:
-        lines += ["", f"**Parallel re-run** (`--compare`, same invocation, executed copies): {parallel['jobs']} "
-                      f"kernels at once, wall time **{fmt(parallel['wall_seconds'])}** = "
-                      f"**{parallel['wall_seconds'] / total:.0%}** of the sum of the per-notebook times above "
-                      f"({parallel['failed']} failed)."]
+        lines += [
+            "",
+            f"**Parallel re-run** (`--compare`, same invocation, executed copies): "
+            f"{parallel['jobs']} "
+            f"kernels at once, wall time **{fmt(parallel['wall_seconds'])}** = "
+            f"**{parallel['wall_seconds'] / total:.0%}** of the sum of the per-notebook times "
+            f"above "
+            f"({parallel['failed']} failed).",
+        ]
     if budget:
-        lines += ["", f"Exercise {budget}. The machine's speed differs between runs: compare the reference "
-                      "workload's time."]
+        lines += [
+            "",
+            f"Exercise {budget}. The machine's speed differs between runs: compare the reference "
+            "workload's time.",
+        ]
     slowest = sorted(rows, key=lambda row: row["seconds"], reverse=True)[:3]
     lines += ["", "Slowest notebooks:", ""]
-    lines += [f"{i}. {link(row['notebook'])} — {fmt(row['seconds'])}" for i, row in enumerate(slowest, 1)]
+    lines += [
+        f"{i}. {link(row['notebook'])} — {fmt(row['seconds'])}" for i, row in enumerate(slowest, 1)
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -309,14 +382,30 @@ def _one(path: pathlib.Path, root: pathlib.Path, inplace: bool, copies, timeout:
     rel = report._rel(path, root)
     out_path = path if inplace else copies / (rel.lstrip("/") if rel.startswith("/") else rel)
     seconds, error, peak, cpu = execute(path, out_path, timeout)
-    row = {"notebook": rel, "seconds": round(seconds, 1), "peak_rss_bytes": peak or None,
-           "cpu_seconds": round(cpu, 1) or None, "ok": False,
-           "metric": None, "value": None, "expected": None, "data": None, "cells_seconds": None, "error": error}
+    row = {
+        "notebook": rel,
+        "seconds": round(seconds, 1),
+        "peak_rss_bytes": peak or None,
+        "cpu_seconds": round(cpu, 1) or None,
+        "ok": False,
+        "metric": None,
+        "value": None,
+        "expected": None,
+        "data": None,
+        "cells_seconds": None,
+        "error": error,
+    }
     if error is None:
         try:
             result = report.parse_notebook(out_path, name=rel)
-            row.update(ok=True, metric=result.metric, value=result.value, expected=result.expected,
-                       data=result.data, cells_seconds=round(result.seconds, 1))
+            row.update(
+                ok=True,
+                metric=result.metric,
+                value=result.value,
+                expected=result.expected,
+                data=result.data,
+                cells_seconds=round(result.seconds, 1),
+            )
         except report.ReportError as exc:
             row["error"] = str(exc)
     return row
@@ -325,16 +414,25 @@ def _one(path: pathlib.Path, root: pathlib.Path, inplace: bool, copies, timeout:
 def _print_row(row: dict) -> None:
     mem = f", peak {row['peak_rss_bytes'] / 2**30:.1f} GiB" if row.get("peak_rss_bytes") else ""
     if row.get("cpu_seconds"):
-        mem += f", CPU {fmt(row['cpu_seconds'])} ({row['cpu_seconds'] / max(row['seconds'], 0.1):.1f} cores busy)"
+        busy = row["cpu_seconds"] / max(row["seconds"], 0.1)
+        mem += f", CPU {fmt(row['cpu_seconds'])} ({busy:.1f} cores busy)"
     if row["ok"]:
-        print(f"[benchmark]     ok {row['notebook']} {fmt(row['seconds'])}{mem}  {row['metric']} = {row['value']} "
-              f"(expected {row['expected']})", flush=True)
+        print(
+            f"[benchmark]     ok {row['notebook']} {fmt(row['seconds'])}{mem}  {row['metric']} = "
+            f"{row['value']} "
+            f"(expected {row['expected']})",
+            flush=True,
+        )
     else:
-        print(f"[benchmark]     FAILED {row['notebook']} after {fmt(row['seconds'])}: {row['error']}", flush=True)
+        print(
+            f"[benchmark]     FAILED {row['notebook']} after {fmt(row['seconds'])}: {row['error']}",
+            flush=True,
+        )
 
 
 def run_all(paths, root, jobs: int, inplace: bool, copies, timeout: int) -> tuple[list, float]:
-    """Execute ``paths`` (``jobs`` at once, each in its own process and kernel); rows in course order, wall seconds."""
+    """Execute ``paths`` (``jobs`` at once, each in its own process and kernel); rows in course
+    order, wall seconds."""
     start = time.perf_counter()
     if jobs <= 1:
         rows = []
@@ -353,7 +451,9 @@ def run_all(paths, root, jobs: int, inplace: bool, copies, timeout: int) -> tupl
     # spawn: a fresh interpreter per worker (no forked threads or event loops from this process)
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = {pool.submit(_one, by_rel[rel], root, inplace, copies, timeout): rel for rel in order}
+        futures = {
+            pool.submit(_one, by_rel[rel], root, inplace, copies, timeout): rel for rel in order
+        }
         for future in concurrent.futures.as_completed(futures):
             row = future.result()
             done[row["notebook"]] = row
@@ -363,28 +463,56 @@ def run_all(paths, root, jobs: int, inplace: bool, copies, timeout: int) -> tupl
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("notebooks", nargs="*", help="notebooks to run (default: every course notebook)")
-    parser.add_argument("--no-inplace", dest="inplace", action="store_false",
-                        help="write executed notebooks to a temp folder instead of over the originals")
+    parser.add_argument(
+        "notebooks", nargs="*", help="notebooks to run (default: every course notebook)"
+    )
+    parser.add_argument(
+        "--no-inplace",
+        dest="inplace",
+        action="store_false",
+        help="write executed notebooks to a temp folder instead of over the originals",
+    )
     parser.add_argument("--timeout", type=int, default=3600, help="seconds per cell (default 3600)")
-    parser.add_argument("--full", action="store_true",
-                        help=f"course-scale run ({FULL_ENV}=1) instead of the default run; results then go to "
-                             "outputs/benchmark-full/ unless --output is given")
-    parser.add_argument("--seed", type=int, default=None,
-                        help=f"run with {SEED_ENV}=N (another seed than the notebooks' own); implies --no-inplace, "
-                             "results go to outputs/benchmark-seed-N/ unless --output is given")
-    parser.add_argument("-j", "--jobs", default="1",
-                        help="notebooks run at once, each in its own kernel: a number or 'auto' (from cores and free "
-                             "memory, tfnotes/schedule.py; TFNOTES_JOBS overrides auto). Default 1: honest "
-                             "per-notebook times. With more, the longest notebooks (last benchmark) start first")
-    parser.add_argument("--compare", action="store_true",
-                        help="after the run, run the same notebooks again with -j auto on executed copies and "
-                             "report the parallel wall time beside this run's sequential sum")
-    parser.add_argument("--reference", action=argparse.BooleanOptionalAction, default=None,
-                        help="time benchmarks/reference_workload.py before and after the notebooks (default: only "
-                             "when every notebook runs)")
-    parser.add_argument("--output", help="folder for results.json and results.md "
-                                         "(default: benchmarks/, with --full outputs/benchmark-full/)")
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help=f"course-scale run ({FULL_ENV}=1) instead of the default run; results then go to "
+        "outputs/benchmark-full/ unless --output is given",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help=f"run with {SEED_ENV}=N (another seed than the notebooks' own); implies --no-inplace, "
+        "results go to outputs/benchmark-seed-N/ unless --output is given",
+    )
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        default="1",
+        help="notebooks run at once, each in its own kernel: a number or 'auto' (from cores and "
+        "free "
+        "memory, tfnotes/schedule.py; TFNOTES_JOBS overrides auto). Default 1: honest "
+        "per-notebook times. With more, the longest notebooks (last benchmark) start first",
+    )
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="after the run, run the same notebooks again with -j auto on executed copies and "
+        "report the parallel wall time beside this run's sequential sum",
+    )
+    parser.add_argument(
+        "--reference",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="time benchmarks/reference_workload.py before and after the notebooks (default: only "
+        "when every notebook runs)",
+    )
+    parser.add_argument(
+        "--output",
+        help="folder for results.json and results.md "
+        "(default: benchmarks/, with --full outputs/benchmark-full/)",
+    )
     args = parser.parse_args(argv)
 
     args.full = args.full or env.flag(FULL_ENV)  # TFNOTES_FULL=1 in the environment means --full
@@ -398,7 +526,10 @@ def main(argv=None) -> int:
     if args.seed is not None:
         os.environ[SEED_ENV] = str(args.seed)
         args.inplace = False  # the committed notebooks are the default seed's run
-        print(f"[benchmark] {SEED_ENV}={args.seed}: executed copies only, committed notebooks untouched")
+        print(
+            f"[benchmark] {SEED_ENV}={args.seed}: executed copies only, committed notebooks "
+            f"untouched"
+        )
     elif os.environ.pop(SEED_ENV, None) is not None:
         print(f"[benchmark] {SEED_ENV} removed from the environment: the notebooks' own seeds")
     paths = [pathlib.Path(p).resolve() for p in args.notebooks] or report.find_notebooks(ROOT)
@@ -409,8 +540,12 @@ def main(argv=None) -> int:
     paths.sort(key=lambda p: report.course_key(report._rel(p, ROOT)))
     copies = None if args.inplace else pathlib.Path(tempfile.mkdtemp(prefix="tfnotes-benchmark-"))
     info = machine_info()
-    print(f"[benchmark] {len(paths)} notebooks, {info['cpus_usable']} CPU cores ({info['cpu_model']}), "
-          f"TensorFlow {info['tensorflow']}, " + ("in place" if args.inplace else f"copies in {copies}"))
+    print(
+        f"[benchmark] {len(paths)} notebooks, {info['cpus_usable']} CPU cores "
+        f"({info['cpu_model']}), "
+        f"TensorFlow {info['tensorflow']}, "
+        + ("in place" if args.inplace else f"copies in {copies}")
+    )
 
     reference = not args.notebooks if args.reference is None else args.reference
     if reference:
@@ -426,41 +561,67 @@ def main(argv=None) -> int:
     if args.compare:
         copies2 = pathlib.Path(tempfile.mkdtemp(prefix="tfnotes-parallel-"))
         jobs2 = _jobs("auto", paths)
-        print(f"[benchmark] --compare: the same {len(paths)} notebooks again, {jobs2} at once (copies in {copies2})")
+        print(
+            f"[benchmark] --compare: the same {len(paths)} notebooks again, {jobs2} at once "
+            f"(copies in {copies2})"
+        )
         rows2, wall2 = run_all(paths, ROOT, jobs2, False, copies2, args.timeout)
-        info["parallel"] = {"jobs": jobs2, "wall_seconds": round(wall2, 1),
-                            "failed": sum(not r["ok"] for r in rows2),
-                            "notebooks": {r["notebook"]: r["seconds"] for r in rows2},
-                            "same_results": {r["notebook"]: r["value"] == s["value"] for r, s in zip(rows2, rows)}}
+        info["parallel"] = {
+            "jobs": jobs2,
+            "wall_seconds": round(wall2, 1),
+            "failed": sum(not r["ok"] for r in rows2),
+            "notebooks": {r["notebook"]: r["seconds"] for r in rows2},
+            "same_results": {r["notebook"]: r["value"] == s["value"] for r, s in zip(rows2, rows)},
+        }
 
-    default_out = ("outputs/benchmark-full" if args.full
-                   else f"outputs/benchmark-seed-{args.seed}" if args.seed is not None else "benchmarks")
+    default_out = (
+        "outputs/benchmark-full"
+        if args.full
+        else f"outputs/benchmark-seed-{args.seed}"
+        if args.seed is not None
+        else "benchmarks"
+    )
     out = pathlib.Path(args.output or ROOT / default_out)
     out.mkdir(parents=True, exist_ok=True)
     total = sum(row["seconds"] for row in rows)
     failed = [row["notebook"] for row in rows if not row["ok"]]
     info["run"] = "full" if args.full else "default"
     info["seed"] = args.seed  # None: each notebook's own seed
-    payload = {"machine": info, "inplace": args.inplace, "total_seconds": round(total, 1), "jobs": jobs,
-               "wall_seconds": round(wall, 1),
-               "failed": failed, "notebooks": rows}
-    (out / "results.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    payload = {
+        "machine": info,
+        "inplace": args.inplace,
+        "total_seconds": round(total, 1),
+        "jobs": jobs,
+        "wall_seconds": round(wall, 1),
+        "failed": failed,
+        "notebooks": rows,
+    }
+    (out / "results.json").write_text(
+        json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     in_course = sum(p.name == "solutions.ipynb" for p in report.find_notebooks(ROOT))
     budget = solutions_line(rows, jobs, in_course, full=args.full)
     write_markdown(out / "results.md", info, rows, budget)
     if jobs > 1 or args.compare:
         par = info.get("parallel", {"jobs": jobs, "wall_seconds": wall})
-        print(f"[benchmark] sum of per-notebook times {fmt(total)} ({jobs} at once); wall time with "
-              f"{par['jobs']} at once {fmt(par['wall_seconds'])} = {par['wall_seconds'] / total:.0%} of the sum")
+        print(
+            f"[benchmark] sum of per-notebook times {fmt(total)} ({jobs} at once); wall time with "
+            f"{par['jobs']} at once {fmt(par['wall_seconds'])} = {par['wall_seconds'] / total:.0%} "
+            f"of the sum"
+        )
         cpu = sum(row.get("cpu_seconds") or 0 for row in rows)
         if cpu and jobs == 1:
             cores = info["cpus_usable"] or 1
-            print(f"[benchmark] CPU time of the sequential run {fmt(cpu)}: floor on {cores} cores "
-                  f"{fmt(cpu / cores)} = {cpu / cores / total:.0%} of the sum")
+            print(
+                f"[benchmark] CPU time of the sequential run {fmt(cpu)}: floor on {cores} cores "
+                f"{fmt(cpu / cores)} = {cpu / cores / total:.0%} of the sum"
+            )
     if budget:
         print(f"[benchmark] {budget}")
-    print(f"[benchmark] total {fmt(total)}; {len(failed)} failed; wrote {out / 'results.json'} and "
-          f"{out / 'results.md'}")
+    print(
+        f"[benchmark] total {fmt(total)}; {len(failed)} failed; wrote {out / 'results.json'} and "
+        f"{out / 'results.md'}"
+    )
     for name in failed:
         print(f"[benchmark] FAILED: {name}", file=sys.stderr)
     return 1 if failed else 0

@@ -1,10 +1,11 @@
 """Tests for tfnotes.bert: the offline all-MiniLM-L6-v2 → TF Hub-format BERT build.
 
-The converted encoder is checked against an independent NumPy implementation of the BERT forward pass
-written here from the same safetensors file (agreement to 1e-4), and semantically (a paraphrase pair is
-closer than an unrelated pair). The first test run builds the model (about a minute, once) into
-``tfnotes.data_dir()/bert``; later runs reuse it.
+The converted encoder is checked against an independent NumPy implementation of the BERT forward
+pass written here from the same safetensors file (agreement to 1e-4), and semantically (a paraphrase
+pair is closer than an unrelated pair). The first test run builds the model (about a minute, once)
+into ``tfnotes.data_dir()/bert``; later runs reuse it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -82,9 +83,11 @@ def numpy_bert(w, ids, mask, type_ids, cfg, gelu=_gelu_exact):
     def dense(x, name):
         return x @ w[name + ".weight"].T + w[name + ".bias"]
 
-    x = (w["embeddings.word_embeddings.weight"][ids]
-         + w["embeddings.position_embeddings.weight"][np.arange(length)][None]
-         + w["embeddings.token_type_embeddings.weight"][type_ids])
+    x = (
+        w["embeddings.word_embeddings.weight"][ids]
+        + w["embeddings.position_embeddings.weight"][np.arange(length)][None]
+        + w["embeddings.token_type_embeddings.weight"][type_ids]
+    )
     x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
     additive = (1.0 - mask[:, None, None, :]) * -1e9  # padded keys get no attention
     for i in range(cfg["num_hidden_layers"]):
@@ -98,11 +101,17 @@ def numpy_bert(w, ids, mask, type_ids, cfg, gelu=_gelu_exact):
         scores = np.exp(scores - scores.max(-1, keepdims=True))
         probs = scores / scores.sum(-1, keepdims=True)
         context = (probs @ v).transpose(0, 2, 1, 3).reshape(batch, length, hidden)
-        x = _layer_norm(x + dense(context, p + "attention.output.dense"),
-                        w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"])
+        x = _layer_norm(
+            x + dense(context, p + "attention.output.dense"),
+            w[p + "attention.output.LayerNorm.weight"],
+            w[p + "attention.output.LayerNorm.bias"],
+        )
         inner = gelu(dense(x, p + "intermediate.dense"))
-        x = _layer_norm(x + dense(inner, p + "output.dense"),
-                        w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])
+        x = _layer_norm(
+            x + dense(inner, p + "output.dense"),
+            w[p + "output.LayerNorm.weight"],
+            w[p + "output.LayerNorm.bias"],
+        )
     pooled = np.tanh(dense(x[:, 0], "pooler.dense"))
     return x, pooled
 
@@ -132,8 +141,9 @@ def test_encoder_matches_numpy_forward_pass(models, weights):
     inputs, outputs = _encode(models, SENTENCES)
     mask = inputs["input_mask"]
     assert mask.sum(1).min() < mask.shape[1], "the batch should contain padding"
-    ref_seq, ref_pooled = numpy_bert(weights, inputs["input_word_ids"], mask.astype(np.float64),
-                                     inputs["input_type_ids"], cfg)
+    ref_seq, ref_pooled = numpy_bert(
+        weights, inputs["input_word_ids"], mask.astype(np.float64), inputs["input_type_ids"], cfg
+    )
     seq = outputs["sequence_output"].numpy()
     valid = mask.astype(bool)
     diff = np.abs(seq - ref_seq)[valid].max()
@@ -141,8 +151,14 @@ def test_encoder_matches_numpy_forward_pass(models, weights):
     pooled_diff = np.abs(outputs["pooled_output"].numpy() - ref_pooled).max()
     assert pooled_diff < 1e-4, f"pooled_output differs from the NumPy BERT by {pooled_diff:.2e}"
     # The comparison is sharp enough to catch the wrong activation (tanh-approximate GELU).
-    tanh_seq, _ = numpy_bert(weights, inputs["input_word_ids"], mask.astype(np.float64),
-                             inputs["input_type_ids"], cfg, gelu=_gelu_tanh)
+    tanh_seq, _ = numpy_bert(
+        weights,
+        inputs["input_word_ids"],
+        mask.astype(np.float64),
+        inputs["input_type_ids"],
+        cfg,
+        gelu=_gelu_tanh,
+    )
     assert np.abs(seq - tanh_seq)[valid].max() > 1e-3
 
 
@@ -152,7 +168,9 @@ def test_encoder_outputs_follow_the_tfhub_bert_api(models):
     assert outputs["sequence_output"].shape == (2, 16, 384)
     assert outputs["pooled_output"].shape == (2, 384)
     assert len(outputs["encoder_outputs"]) == 6
-    np.testing.assert_array_equal(outputs["encoder_outputs"][-1].numpy(), outputs["sequence_output"].numpy())
+    np.testing.assert_array_equal(
+        outputs["encoder_outputs"][-1].numpy(), outputs["sequence_output"].numpy()
+    )
     np.testing.assert_array_equal(outputs["default"].numpy(), outputs["pooled_output"].numpy())
 
 
@@ -181,15 +199,22 @@ def test_paraphrases_are_closer_than_unrelated_sentences(models):
 
 
 def test_training_mode_runs_under_op_determinism(models, tf):
-    """The exported dropout ops carry fixed seeds, so fine-tuning works with enable_op_determinism()."""
-    from tensorflow.python.framework import config as tf_config  # private: TF has no public "disable"
+    """The exported dropout ops carry fixed seeds, so fine-tuning works with
+    enable_op_determinism()."""
+    from tensorflow.python.framework import (
+        config as tf_config,
+    )  # private: TF has no public "disable"
 
     encoder, _ = models
     was_enabled = tf_config.is_op_determinism_enabled()
     tf.config.experimental.enable_op_determinism()
     try:
         ids = tf.constant([[101, 7592, 2088, 102, 0]], tf.int32)
-        inputs = dict(input_word_ids=ids, input_mask=tf.cast(ids > 0, tf.int32), input_type_ids=tf.zeros_like(ids))
+        inputs = dict(
+            input_word_ids=ids,
+            input_mask=tf.cast(ids > 0, tf.int32),
+            input_type_ids=tf.zeros_like(ids),
+        )
         first = encoder(inputs, training=True)["sequence_output"].numpy()
         second = encoder(inputs, training=True)["sequence_output"].numpy()
     finally:
@@ -199,19 +224,24 @@ def test_training_mode_runs_under_op_determinism(models, tf):
 
 
 def test_checkpoint_restores_into_a_bert_encoder(paths, models, tf):
-    """The API issue 7 uses: BertEncoder(**encoder_kwargs()) + tf.train.Checkpoint(encoder=...).read(...)."""
+    """The API issue 7 uses: BertEncoder(**encoder_kwargs()) +
+    tf.train.Checkpoint(encoder=...).read(...)."""
     from official.nlp.modeling import networks
 
     enc = networks.BertEncoder(**bert.encoder_kwargs(), dict_outputs=True)
-    tf.train.Checkpoint(encoder=enc).read(str(paths.checkpoint)).assert_existing_objects_matched().expect_partial()
+    tf.train.Checkpoint(encoder=enc).read(
+        str(paths.checkpoint)
+    ).assert_existing_objects_matched().expect_partial()
     inputs, outputs = _encode(models, SENTENCES[:2], seq_length=16)
     restored = enc({k: tf.constant(v) for k, v in inputs.items()})
-    np.testing.assert_allclose(restored["sequence_output"].numpy(), outputs["sequence_output"].numpy(),
-                               atol=1e-4)
+    np.testing.assert_allclose(
+        restored["sequence_output"].numpy(), outputs["sequence_output"].numpy(), atol=1e-4
+    )
     assert paths.vocab_file.read_text(encoding="utf-8").count("\n") == 30522
 
 
-# --------------------------------------------------------------------------- build: idempotent, safe
+# --------------------------------------------------------------------------- build: idempotent,
+# safe
 
 
 def test_build_is_idempotent(paths):
@@ -302,7 +332,9 @@ def test_handles_find_prefetched_models_in_the_data_dir(tmp_path, monkeypatch, c
         (module / "saved_model.pb").write_bytes(b"x")
     handles = bert.bert_handles(prefer="auto")
     assert handles.source == "tfhub"
-    assert os.environ["TFHUB_CACHE_DIR"] == str(cache), "tensorflow_hub must be pointed at the prefetched cache"
+    assert os.environ["TFHUB_CACHE_DIR"] == str(cache), (
+        "tensorflow_hub must be pointed at the prefetched cache"
+    )
     assert "TF Hub cache" in capsys.readouterr().out
 
 
@@ -320,11 +352,13 @@ def test_encoder_uses_exact_gelu(tf):
     assert bert.encoder_kwargs()["activation"](x).numpy() == pytest.approx(expected, abs=1e-6)
 
 
-# --------------------------------------------------------------------------- pairs, long inputs, tokenizers
+# --------------------------------------------------------------------------- pairs, long inputs,
+# tokenizers
 
 
 def test_sentence_pairs_match_numpy_forward_pass(models, weights, tf):
-    """Two segments: the second gets input_type_ids = 1, and the token-type embedding row 1 must be used."""
+    """Two segments: the second gets input_type_ids = 1, and the token-type embedding row 1 must be
+    used."""
     encoder, preprocess = models
     cfg = bert.load_hf_config()
     first = preprocess.tokenize(tf.constant(SENTENCES[:2]))
@@ -333,19 +367,30 @@ def test_sentence_pairs_match_numpy_forward_pass(models, weights, tf):
     arrays = {k: v.numpy() for k, v in inputs.items()}
     assert (arrays["input_type_ids"] == 1).any(axis=1).all(), "every pair should have a segment B"
     outputs = encoder(inputs)
-    ref_seq, ref_pooled = numpy_bert(weights, arrays["input_word_ids"], arrays["input_mask"].astype(np.float64),
-                                     arrays["input_type_ids"], cfg)
+    ref_seq, ref_pooled = numpy_bert(
+        weights,
+        arrays["input_word_ids"],
+        arrays["input_mask"].astype(np.float64),
+        arrays["input_type_ids"],
+        cfg,
+    )
     valid = arrays["input_mask"].astype(bool)
     diff = np.abs(outputs["sequence_output"].numpy() - ref_seq)[valid].max()
     assert diff < 1e-4, f"pair sequence_output differs from the NumPy BERT by {diff:.2e}"
     # and the segment ids matter: all-zero type ids give a different result
-    zero_seq, _ = numpy_bert(weights, arrays["input_word_ids"], arrays["input_mask"].astype(np.float64),
-                             np.zeros_like(arrays["input_type_ids"]), cfg)
+    zero_seq, _ = numpy_bert(
+        weights,
+        arrays["input_word_ids"],
+        arrays["input_mask"].astype(np.float64),
+        np.zeros_like(arrays["input_type_ids"]),
+        cfg,
+    )
     assert np.abs(zero_seq - ref_seq)[valid].max() > 1e-3
 
 
 def test_positions_beyond_128_match_numpy_forward_pass(models, weights, tf):
-    """A 512-token input uses every position embedding (the fine-tuning notebooks use at most 128)."""
+    """A 512-token input uses every position embedding (the fine-tuning notebooks use at most
+    128)."""
     encoder, preprocess = models
     cfg = bert.load_hf_config()
     assert cfg["max_position_embeddings"] == 512
@@ -355,27 +400,38 @@ def test_positions_beyond_128_match_numpy_forward_pass(models, weights, tf):
     arrays = {k: v.numpy() for k, v in inputs.items()}
     assert arrays["input_mask"].sum() == 512, "the text should fill all 512 positions"
     outputs = encoder(inputs)
-    ref_seq, _ = numpy_bert(weights, arrays["input_word_ids"], arrays["input_mask"].astype(np.float64),
-                            arrays["input_type_ids"], cfg)
+    ref_seq, _ = numpy_bert(
+        weights,
+        arrays["input_word_ids"],
+        arrays["input_mask"].astype(np.float64),
+        arrays["input_type_ids"],
+        cfg,
+    )
     diff = np.abs(outputs["sequence_output"].numpy() - ref_seq)
-    assert diff[:, 128:].max() < 1e-4, f"positions 128-511 differ from the NumPy BERT by {diff[:, 128:].max():.2e}"
+    assert diff[:, 128:].max() < 1e-4, (
+        f"positions 128-511 differ from the NumPy BERT by {diff[:, 128:].max():.2e}"
+    )
 
 
 def test_full_tokenizer_and_preprocessing_model_agree(paths, models, tf):
-    """Model Garden's FullTokenizer (Fine tune BERT) and the preprocessing SavedModel give the same ids."""
+    """Model Garden's FullTokenizer (Fine tune BERT) and the preprocessing SavedModel give the same
+    ids."""
     from official.nlp.tools import tokenization
 
     _, preprocess = models
     tokenizer = tokenization.FullTokenizer(str(paths.vocab_file), do_lower_case=True)
     texts = [
-        "Café déjà vu: naïve Zoë's résumé, Ångström & Ærø!",  # accents are stripped by the uncased vocab
-        "北京欢迎你 — 東京も。한국어",                       # CJK characters become single pieces
-        "Wait... what?! (\"quoted\") [brackets] {braces} 50% $3.99 #tag @user a/b",
+        "Café déjà vu: naïve Zoë's résumé, Ångström & "
+        "Ærø!",  # accents are stripped by the uncased vocab
+        "北京欢迎你 — 東京も。한국어",  # CJK characters become single pieces
+        'Wait... what?! ("quoted") [brackets] {braces} 50% $3.99 #tag @user a/b',
         "unbelievably tokenization e-mail don't U.S.A.",
     ]
     for text in texts:
         expected = tokenizer.convert_tokens_to_ids(["[CLS]"] + tokenizer.tokenize(text) + ["[SEP]"])
-        packed = preprocess.bert_pack_inputs([preprocess.tokenize(tf.constant([text]))], seq_length=64)
+        packed = preprocess.bert_pack_inputs(
+            [preprocess.tokenize(tf.constant([text]))], seq_length=64
+        )
         ids = packed["input_word_ids"].numpy()[0]
         got = ids[packed["input_mask"].numpy()[0].astype(bool)].tolist()
         assert got == expected, f"{text!r}: preprocessing model {got} != FullTokenizer {expected}"
@@ -386,10 +442,18 @@ def test_layer_norm_epsilon_matches_the_config(tf):
 
     cfg = bert.load_hf_config()
     encoder = networks.BertEncoder(**bert.encoder_kwargs(cfg), dict_outputs=True)
-    epsilons = {layer.epsilon for layer in _all_layers(encoder) if hasattr(layer, "epsilon") and "norm" in layer.name.lower()}
-    assert epsilons == {cfg["layer_norm_eps"]}, f"encoder LayerNorm epsilons {epsilons} != config {cfg['layer_norm_eps']}"
+    epsilons = {
+        layer.epsilon
+        for layer in _all_layers(encoder)
+        if hasattr(layer, "epsilon") and "norm" in layer.name.lower()
+    }
+    assert epsilons == {cfg["layer_norm_eps"]}, (
+        f"encoder LayerNorm epsilons {epsilons} != config {cfg['layer_norm_eps']}"
+    )
 
 
 def _all_layers(layer):
-    for sub in getattr(layer, "_flatten_layers", lambda **_: [])(include_self=False, recursive=True):
+    for sub in getattr(layer, "_flatten_layers", lambda **_: [])(
+        include_self=False, recursive=True
+    ):
         yield sub

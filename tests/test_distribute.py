@@ -1,4 +1,6 @@
-"""tfnotes.distribute: TF_CONFIG parsing, strategy choice, and LocalCluster's process hygiene (no TF needed there)."""
+"""tfnotes.distribute: TF_CONFIG parsing, strategy choice, and LocalCluster's process hygiene (no TF
+needed there)."""
+
 import json
 import os
 import socket
@@ -38,8 +40,10 @@ def gone(pid: int, timeout: float = 10) -> bool:
 
 def test_cluster_spec_parses_and_rejects():
     assert cluster_spec("") == {}
-    assert cluster_spec('{"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, "task": {"type": "worker", '
-                        '"index": 0}}') == {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}
+    assert cluster_spec(
+        '{"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, "task": {"type": "worker", '
+        '"index": 0}}'
+    ) == {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}
     with pytest.raises(ValueError, match="not valid JSON"):
         cluster_spec("{worker: [1]}")
     with pytest.raises(ValueError, match="'cluster' object"):
@@ -55,26 +59,44 @@ def test_free_port_is_bindable_on_loopback():
 def run_python(code: str, env_extra: dict, timeout: float = 120) -> str:
     env = dict(os.environ, **env_extra)
     env.pop("TFNOTES_FULL", None)
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=timeout,
-                         cwd=REPO)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     return out.stdout
 
 
 def test_strategy_default_without_tf_config():
     env = {"TF_CONFIG": ""}
-    out = run_python("import tfnotes; s = tfnotes.strategy(); assert s is tfnotes.strategy(); "
-                     "print('replicas', s.num_replicas_in_sync)", env)
+    out = run_python(
+        "import tfnotes; s = tfnotes.strategy(); assert s is tfnotes.strategy(); "
+        "print('replicas', s.num_replicas_in_sync)",
+        env,
+    )
     assert "distribution: default strategy · 1 replica(s)" in out
     assert "replicas 1" in out
 
 
 def test_strategy_multiworker_from_tf_config():
-    config = json.dumps({"cluster": {"worker": [f"127.0.0.1:{free_port()}"]}, "task": {"type": "worker", "index": 0}})
-    out = run_python("import tfnotes; s = tfnotes.strategy(); print(type(s).__name__, s.num_replicas_in_sync)",
-                     {"TF_CONFIG": config})
-    assert "distribution: MultiWorkerMirroredStrategy · 1 replica(s) · 1 worker(s) in TF_CONFIG, " \
-           "this process is worker 0" in out
+    config = json.dumps(
+        {
+            "cluster": {"worker": [f"127.0.0.1:{free_port()}"]},
+            "task": {"type": "worker", "index": 0},
+        }
+    )
+    out = run_python(
+        "import tfnotes; s = tfnotes.strategy(); print(type(s).__name__, s.num_replicas_in_sync)",
+        {"TF_CONFIG": config},
+    )
+    assert (
+        "distribution: MultiWorkerMirroredStrategy · 1 replica(s) · 1 worker(s) in TF_CONFIG, "
+        "this process is worker 0" in out
+    )
     assert "warning" not in out  # one worker: Keras 3 fit works
 
 
@@ -119,7 +141,7 @@ def test_local_cluster_config_kill_and_cleanup(dummy, tmp_path):
             assert gone(kids[1]), "killing a worker must end its children too"
             with pytest.raises(RuntimeError, match="still run"):
                 cluster.new_ports()
-            1 / 0  # a failing cell: the with-block must still end every process
+            raise ZeroDivisionError("a failing cell: the with-block must still end every process")
     for pid in pids + kids:
         assert gone(pid), f"process {pid} survived the failing block"
 

@@ -1,4 +1,6 @@
-"""tfnotes.env (one parser for every switch) and tfnotes.net (one proxy-aware, fail-fast probe); no import circle."""
+"""tfnotes.env (one parser for every switch) and tfnotes.net (one proxy-aware, fail-fast probe); no
+import circle."""
+
 import ast
 import base64
 import pathlib
@@ -12,16 +14,36 @@ import pytest
 from tfnotes import env, net
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-PROXY_VARS = ("http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "all_proxy",
-              "ALL_PROXY")
+PROXY_VARS = (
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+)
 
 
 # --------------------------------------------------------------------------- env
 
 
-@pytest.mark.parametrize("raw, expected", [("1", True), ("true", True), ("True", True), (" YES ", True), ("on", True),
-                                           ("0", False), ("", False), ("false", False), ("No", False),
-                                           ("off", False)])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("1", True),
+        ("true", True),
+        ("True", True),
+        (" YES ", True),
+        ("on", True),
+        ("0", False),
+        ("", False),
+        ("false", False),
+        ("No", False),
+        ("off", False),
+    ],
+)
 def test_flag_values(monkeypatch, raw, expected):
     monkeypatch.setenv("TFNOTES_FULL", raw)
     assert env.flag("TFNOTES_FULL") is expected
@@ -30,7 +52,9 @@ def test_flag_values(monkeypatch, raw, expected):
 
 def test_flag_unset_and_typo(monkeypatch):
     monkeypatch.delenv("TFNOTES_OFFLINE", raising=False)
-    assert env.flag("TFNOTES_OFFLINE") is False and env.flag("TFNOTES_OFFLINE", default=True) is True
+    assert (
+        env.flag("TFNOTES_OFFLINE") is False and env.flag("TFNOTES_OFFLINE", default=True) is True
+    )
     monkeypatch.setenv("TFNOTES_OFFLINE", "ture")
     with pytest.raises(ValueError, match="TFNOTES_OFFLINE='ture'"):
         env.offline()
@@ -50,21 +74,32 @@ def test_numbers(monkeypatch):
 
 def test_legacy_keras_reads_like_tensorflow(monkeypatch):
     # TensorFlow 2.20 accepts exactly "true", "True" and "1" (tensorflow/__init__.py)
-    for raw, expected in (("1", True), ("True", True), ("true", True), ("yes", False), ("TRUE", False)):
+    for raw, expected in (
+        ("1", True),
+        ("True", True),
+        ("true", True),
+        ("yes", False),
+        ("TRUE", False),
+    ):
         monkeypatch.setenv("TF_USE_LEGACY_KERAS", raw)
         assert env.legacy_keras() is expected, raw
 
 
 def test_every_variable_is_registered_and_documented():
-    """Each TFNOTES_* name used in code, scripts or notebooks is in env.VARIABLES and in README's table."""
+    """Each TFNOTES_* name used in code, scripts or notebooks is in env.VARIABLES and in README's
+    table."""
     used = set()
     for pattern in ("tfnotes/*.py", "benchmarks/*.py", "course.sh", "*/*.ipynb"):
         for path in ROOT.glob(pattern):
             used |= set(re.findall(r"TFNOTES_[A-Z_]+[A-Z]", path.read_text(encoding="utf-8")))
-    assert used <= set(env.VARIABLES), f"not in tfnotes.env.VARIABLES: {sorted(used - set(env.VARIABLES))}"
+    assert used <= set(env.VARIABLES), (
+        f"not in tfnotes.env.VARIABLES: {sorted(used - set(env.VARIABLES))}"
+    )
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     rows = set(re.findall(r"^\| `(TFNOTES_[A-Z_]+)` \|", readme, re.M))
-    assert rows == set(env.VARIABLES), f"README variable table differs: {sorted(rows ^ set(env.VARIABLES))}"
+    assert rows == set(env.VARIABLES), (
+        f"README variable table differs: {sorted(rows ^ set(env.VARIABLES))}"
+    )
 
 
 # --------------------------------------------------------------------------- no import circle
@@ -97,7 +132,9 @@ def test_no_import_circle():
 
     def visit(node, stack):
         for nxt in sorted(graph.get(node, ())):
-            assert nxt not in stack, "import circle: " + " → ".join(stack[stack.index(nxt):] + [nxt])
+            assert nxt not in stack, "import circle: " + " → ".join(
+                stack[stack.index(nxt) :] + [nxt]
+            )
             visit(nxt, stack + [nxt])
 
     for name in graph:
@@ -115,7 +152,8 @@ def no_proxy_env(monkeypatch):
 
 
 class _Proxy:
-    """A tiny HTTP proxy on 127.0.0.1: records each request head; answers ``status`` (or nothing: black hole)."""
+    """A tiny HTTP proxy on 127.0.0.1: records each request head; answers ``status`` (or nothing:
+    black hole)."""
 
     def __init__(self, status: int | None):
         self.status, self.requests = status, []
@@ -177,7 +215,8 @@ def test_probe_goes_through_https_proxy(no_proxy_env, proxy_factory):
 
 def test_proxy_that_cannot_reach_the_host_means_unreachable(no_proxy_env, proxy_factory):
     proxy = proxy_factory(502)
-    no_proxy_env.setenv("https_proxy", f"127.0.0.1:{proxy.port}")  # scheme-less, lower case: as urllib accepts
+    # scheme-less, lower case: as urllib accepts
+    no_proxy_env.setenv("https_proxy", f"127.0.0.1:{proxy.port}")
     assert net.can_reach("https://storage.googleapis.com/", timeout=3) is False
     assert proxy.requests and proxy.requests[0].startswith("CONNECT storage.googleapis.com:443 ")
 
@@ -185,7 +224,8 @@ def test_proxy_that_cannot_reach_the_host_means_unreachable(no_proxy_env, proxy_
 def test_plain_http_through_proxy(no_proxy_env, proxy_factory):
     ok, down = proxy_factory(404), proxy_factory(504)
     no_proxy_env.setenv("HTTP_PROXY", f"http://127.0.0.1:{ok.port}")
-    assert net.can_reach("http://example.invalid/file", timeout=3) is True  # the proxy forwarded: any answer
+    # the proxy forwarded: any answer
+    assert net.can_reach("http://example.invalid/file", timeout=3) is True
     assert ok.requests[0].startswith("HEAD http://example.invalid/file HTTP/1.1")
     no_proxy_env.setenv("HTTP_PROXY", f"http://127.0.0.1:{down.port}")
     assert net.can_reach("http://example.invalid/file", timeout=3) is False
@@ -227,4 +267,6 @@ def test_offline_switch_skips_the_probe(no_proxy_env, proxy_factory):
 def test_loaders_bert_and_prefetch_share_the_probe():
     from tfnotes import bert, data, prefetch
 
-    assert data.can_reach is net.can_reach and bert.can_reach is net.can_reach and prefetch.net is net
+    assert (
+        data.can_reach is net.can_reach and bert.can_reach is net.can_reach and prefetch.net is net
+    )

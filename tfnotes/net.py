@@ -1,16 +1,19 @@
 """One reachability check for every download in the course: fail fast, through the user's proxy.
 
-Used by :mod:`tfnotes.data` (before a Keras download), :mod:`tfnotes.bert` (tfhub.dev) and :mod:`tfnotes.prefetch`.
-Imports only the standard library and :mod:`tfnotes.env`.
+Used by :mod:`tfnotes.data` (before a Keras download), :mod:`tfnotes.bert` (tfhub.dev) and
+:mod:`tfnotes.prefetch`. Imports only the standard library and :mod:`tfnotes.env`.
 
-The probe goes where the real download would go. Keras' ``get_file``, TF Hub and TFDS download with urllib, which
-takes its proxy from ``HTTPS_PROXY`` / ``HTTP_PROXY`` (either case) unless the host matches ``NO_PROXY``
-(``urllib.request.getproxies`` / ``proxy_bypass``). So: with no proxy, a TCP connection to the host; through a proxy,
-a connection to the proxy and, for ``https`` URLs, an HTTP ``CONNECT host:port`` that the proxy must answer with
-2xx (it does so only after reaching the host); for ``http`` URLs a ``HEAD`` of the URL via the proxy, answered with
-any status but 502/503/504 (the proxy's "could not reach it"). DNS look-up, connect and the proxy's answer all run in
-a daemon thread, so a hanging resolver or a proxy that accepts and never answers costs at most ``timeout`` seconds.
+The probe goes where the real download would go. Keras' ``get_file``, TF Hub and TFDS download with
+urllib, which takes its proxy from ``HTTPS_PROXY`` / ``HTTP_PROXY`` (either case) unless the host
+matches ``NO_PROXY`` (``urllib.request.getproxies`` / ``proxy_bypass``). So: with no proxy, a TCP
+connection to the host; through a proxy, a connection to the proxy and, for ``https`` URLs, an HTTP
+``CONNECT host:port`` that the proxy must answer with 2xx (it does so only after reaching the host);
+for ``http`` URLs a ``HEAD`` of the URL via the proxy, answered with any status but 502/503/504 (the
+proxy's "could not reach it"). DNS look-up, connect and the proxy's answer all run in a daemon
+thread, so a hanging resolver or a proxy that accepts and never answers costs at most ``timeout``
+seconds.
 """
+
 from __future__ import annotations
 
 import base64
@@ -43,7 +46,8 @@ class Route(NamedTuple):
 
 
 def route(url: str) -> Route:
-    """Return the :class:`Route` urllib would take for ``url`` (environment proxies and ``no_proxy``)."""
+    """Return the :class:`Route` urllib would take for ``url`` (environment proxies and
+    ``no_proxy``)."""
     parts = urllib.parse.urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -56,7 +60,8 @@ def route(url: str) -> Route:
 
 
 def _status_line(sock: socket.socket) -> int:
-    """Read the proxy's answer up to the end of its headers; return the HTTP status code (0 if malformed)."""
+    """Read the proxy's answer up to the end of its headers; return the HTTP status code (0 if
+    malformed)."""
     data = b""
     while b"\r\n\r\n" not in data and len(data) < 65536:
         chunk = sock.recv(4096)
@@ -64,7 +69,11 @@ def _status_line(sock: socket.socket) -> int:
             break
         data += chunk
     first = data.split(b"\r\n", 1)[0].split()
-    return int(first[1]) if len(first) >= 2 and first[0].startswith(b"HTTP/") and first[1].isdigit() else 0
+    return (
+        int(first[1])
+        if len(first) >= 2 and first[0].startswith(b"HTTP/") and first[1].isdigit()
+        else 0
+    )
 
 
 def _through_proxy(r: Route, timeout: float) -> bool:
@@ -76,7 +85,7 @@ def _through_proxy(r: Route, timeout: float) -> bool:
         token = base64.b64encode(f"{user}:{password}".encode()).decode()
         headers.append(f"Proxy-Authorization: Basic {token}")
     https = urllib.parse.urlsplit(r.url).scheme == "https"
-    request = (f"CONNECT {r.host}:{r.port} HTTP/1.1" if https else f"HEAD {r.url} HTTP/1.1")
+    request = f"CONNECT {r.host}:{r.port} HTTP/1.1" if https else f"HEAD {r.url} HTTP/1.1"
     with socket.create_connection((proxy.hostname, proxy.port or 80), timeout=timeout) as sock:
         sock.sendall(("\r\n".join([request, *headers, "Connection: close"]) + "\r\n\r\n").encode())
         status = _status_line(sock)
@@ -86,11 +95,13 @@ def _through_proxy(r: Route, timeout: float) -> bool:
 
 
 def can_reach(url: str, timeout: float | None = None) -> bool:
-    """Return True if ``url``'s host answers within ``timeout`` seconds, the way a download would reach it.
+    """Return True if ``url``'s host answers within ``timeout`` seconds, the way a download would
+    reach it.
 
     Direct: a TCP connection to the host. Through the environment's proxy: see the module docstring.
-    ``timeout`` defaults to ``$TFNOTES_NET_TIMEOUT`` (3 s); ``TFNOTES_OFFLINE=1`` → False without any probe.
-    Never raises for network errors (they mean False) and never takes much longer than ``timeout``.
+    ``timeout`` defaults to ``$TFNOTES_NET_TIMEOUT`` (3 s); ``TFNOTES_OFFLINE=1`` → False without
+    any probe. Never raises for network errors (they mean False) and never takes much longer than
+    ``timeout``.
     """
     if env.offline():
         return False

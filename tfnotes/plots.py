@@ -5,6 +5,7 @@ image grids, confusion matrices), chapter5 and chapter6 (curves). Each function 
 shows it inline (so it is stored in the notebook's outputs) and returns None; with ``show=False`` it
 returns the matplotlib ``Figure`` instead (for tests or further drawing).
 """
+
 from __future__ import annotations
 
 import math
@@ -30,8 +31,15 @@ def _finish(fig, show: bool):
     return fig
 
 
-def plot_curves(curves: Mapping[str, Sequence[float]], *, title: str = "", xlabel: str = "epoch",
-                ylabel: str = "", logy: bool = False, show: bool = True):
+def plot_curves(
+    curves: Mapping[str, Sequence[float]],
+    *,
+    title: str = "",
+    xlabel: str = "epoch",
+    ylabel: str = "",
+    logy: bool = False,
+    show: bool = True,
+):
     """Plot several named 1-D curves on one axis (e.g. loss of five optimisers)."""
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for name, values in curves.items():
@@ -46,15 +54,20 @@ def plot_curves(curves: Mapping[str, Sequence[float]], *, title: str = "", xlabe
     return _finish(fig, show)
 
 
-def plot_history(history, metrics: Sequence[str] | None = None, *, title: str = "", show: bool = True):
-    """Plot a Keras ``History`` (or its ``.history`` dict): one panel per metric, train vs validation.
+def plot_history(
+    history, metrics: Sequence[str] | None = None, *, title: str = "", show: bool = True
+):
+    """Plot a Keras ``History`` (or its ``.history`` dict): one panel per metric, train vs
+    validation.
 
     ``metrics`` defaults to every key without the ``val_`` prefix (e.g. ``loss``, ``accuracy``).
     Validation values logged every ``validation_freq`` epochs are placed at the right epochs.
     Raises ``ValueError`` if a requested metric is not in the history.
     """
     logs = getattr(history, "history", history)
-    metrics = list(metrics or [k for k in logs if not k.startswith("val_") and k != "learning_rate"])
+    metrics = list(
+        metrics or [k for k in logs if not k.startswith("val_") and k != "learning_rate"]
+    )
     missing = [m for m in metrics if m not in logs]
     if missing:
         raise ValueError(f"metrics {missing} not in history (has {sorted(logs)})")
@@ -76,8 +89,18 @@ def plot_history(history, metrics: Sequence[str] | None = None, *, title: str = 
     return _finish(fig, show)
 
 
-def image_grid(images, labels=None, *, class_names: Sequence[str] | None = None, predictions=None,
-               ncols: int = 8, title: str = "", size: float = 1.4, cmap: str = "gray", show: bool = True):
+def image_grid(
+    images,
+    labels=None,
+    *,
+    class_names: Sequence[str] | None = None,
+    predictions=None,
+    ncols: int = 8,
+    title: str = "",
+    size: float = 1.4,
+    cmap: str = "gray",
+    show: bool = True,
+):
     """Show images in a grid with their labels (and predictions, red when wrong).
 
     ``images``: array [n, h, w] or [n, h, w, c] (uint8 0–255 or float 0–1).
@@ -85,8 +108,9 @@ def image_grid(images, labels=None, *, class_names: Sequence[str] | None = None,
     images = np.asarray(images)
     n = len(images)
     nrows = max(1, math.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if title else 0)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if title else 0)), squeeze=False
+    )
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i >= n:
@@ -95,7 +119,7 @@ def image_grid(images, labels=None, *, class_names: Sequence[str] | None = None,
         if img.ndim == 3 and img.shape[-1] == 1:
             img = img[..., 0]
         ax.imshow(img, cmap=cmap if img.ndim == 2 else None)
-        name = (lambda k: class_names[int(k)] if class_names is not None else str(k))
+        name = lambda k: class_names[int(k)] if class_names is not None else str(k)
         text, color = "", "black"
         if labels is not None:
             text = name(labels[i])
@@ -109,8 +133,14 @@ def image_grid(images, labels=None, *, class_names: Sequence[str] | None = None,
     return _finish(fig, show)
 
 
-def plot_confusion_matrix(y_true, y_pred, class_names: Sequence[str], *, title: str = "confusion matrix",
-                          show: bool = True):
+def plot_confusion_matrix(
+    y_true,
+    y_pred,
+    class_names: Sequence[str],
+    *,
+    title: str = "confusion matrix",
+    show: bool = True,
+):
     """Draw the confusion matrix (rows: true class, columns: predicted) with counts."""
     y_true, y_pred = np.asarray(y_true).astype(int), np.asarray(y_pred).astype(int)
     k = len(class_names)
@@ -123,6 +153,13 @@ def plot_confusion_matrix(y_true, y_pred, class_names: Sequence[str], *, title: 
     ax.set(xlabel="predicted", ylabel="true", title=title)
     for i in range(k):
         for j in range(k):
-            ax.text(j, i, cm[i, j], ha="center", va="center", fontsize=7,
-                    color="white" if cm[i, j] > cm.max() / 2 else "black")
+            ax.text(
+                j,
+                i,
+                cm[i, j],
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if cm[i, j] > cm.max() / 2 else "black",
+            )
     return _finish(fig, show)
