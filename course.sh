@@ -8,6 +8,8 @@
 #   bash course.sh install  install only
 #
 # Environment: PYTHON (interpreter for the venv, default python3), TFNOTES_FULL=1 (course-scale runs).
+# A PyPI mirror: PIP_INDEX_URL=https://mirrors.example/pypi/simple bash course.sh (or `pip config set
+# global.index-url …`): every pip call below is plain pip, so it reads both.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -56,6 +58,7 @@ install_python() {
     return 0
   fi
   log "installing Python packages (a few minutes the first time; log: $VENV/pip.log)"
+  [ -n "${PIP_INDEX_URL:-}" ] && log "package index: $PIP_INDEX_URL (PIP_INDEX_URL)"
   {
     "$PY" -m pip install --upgrade pip &&
     "$PY" -m pip install -r requirements.txt &&

@@ -509,7 +509,7 @@ def test_link_checker_finds_broken_links(tmp_path):
 
 
 def _link_sources():
-    for name in ("README.md", "data/README.md", "benchmarks/README.md"):
+    for name in ("README.md", "CONTRIBUTING.md", "data/README.md", "benchmarks/README.md"):
         path = ROOT / name
         yield (
             name,
