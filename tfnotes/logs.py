@@ -38,7 +38,7 @@ import threading
 #: reason → number of lines dropped so far in this process.
 DROPPED: collections.Counter = collections.Counter()
 
-_ABSL_LOW = re.compile(r"^[IW]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ \S+:\d+\] ")
+_ABSL_LOW = re.compile(r"^[IW]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\] ")
 _ABSL_BANNER = (
     "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
 )
@@ -109,8 +109,13 @@ def install() -> bool:
         )
         if why:
             DROPPED[why] += 1
-        else:
+            return
+        try:
             os.write(real, line)
+        except (
+            OSError
+        ):  # the real stderr is gone: keep reading, so writers never block on a full pipe
+            DROPPED["real stderr closed"] += 1
 
     def pump() -> None:
         pending = b""
@@ -150,7 +155,6 @@ def _drain() -> None:
     thread, real = _state.pop("thread", None), _state.pop("real", None)
     if thread is None:
         return
-    os.dup2(
-        real, 2
-    )  # closes our pipe's last write end in this process, so the thread reads end-of-file
+    # closes our pipe's last write end in this process, so the thread reads end-of-file
+    os.dup2(real, 2)
     thread.join(timeout=2)
