@@ -189,3 +189,11 @@ def test_setup_line_says_when_no_gpu_was_found(capsys):
     line = capsys.readouterr().out
     if not tf.config.list_physical_devices("GPU") and not tfnotes.logs.has_nvidia_device():
         assert "no GPU found" in line
+
+
+def test_filter_is_kernel_only_by_default(monkeypatch):
+    """Outside a Jupyter kernel (this pytest process imports ipykernel through nbval) setup leaves
+    file descriptor 2 alone; TF_CPP_MIN_LOG_LEVEL=0 means "show everything": no filter at all."""
+    assert not tfnotes._in_kernel()
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "0")
+    assert tfnotes.logs.install() is False

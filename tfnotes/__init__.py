@@ -96,8 +96,11 @@ def _device_summary(tf) -> str:
 
 
 def _in_kernel() -> bool:
-    """True inside a Jupyter (IPython) kernel, where C++ stderr lands in the stored outputs."""
-    return "ipykernel" in sys.modules
+    """True inside a Jupyter (IPython) kernel, where C++ stderr lands in the stored outputs (not
+    merely when ipykernel is imported: nbval's pytest plugin imports it too)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython else None
+    return getattr(shell, "kernel", None) is not None
 
 
 def _seed_from_env(default: int) -> int:

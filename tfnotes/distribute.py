@@ -194,7 +194,7 @@ class LocalCluster:
         """Indices of workers whose process is still alive."""
         return [i for i, p in self.procs.items() if p.poll() is None]
 
-    def kill(self, index: int, sig: int = signal.SIGKILL) -> None:
+    def kill(self, index: int, sig: int = getattr(signal, "SIGKILL", signal.SIGTERM)) -> None:
         """Send ``sig`` (default SIGKILL: no chance to clean up, like a lost machine) to worker
         ``index``'s group."""
         proc = self.procs[index]

@@ -7,8 +7,8 @@ copies each line to the real stderr unless it is one of these (each seen on Tens
 CPU build from PyPI):
 
 * ``failed call to cuInit`` — the CUDA probe of ``list_physical_devices`` on a machine with no
-  NVIDIA device (``/dev/nvidia*`` absent). Dropped only there: on a machine that has one, the line
-  explains a broken driver.
+  NVIDIA device (no ``/dev/nvidia0``…, and no ``/dev/dxg``, WSL2's GPU). Dropped only there: on a
+  machine that has one, the line explains a broken driver.
 * ``NodeDef mentions attribute use_unbounded_threadpool … Op<name=MapDataset`` — with op
   determinism on (``tf.config.experimental.enable_op_determinism()``), tf.data's
   ``make_deterministic`` rewrite turns a ``ParallelMapDatasetV2`` (Keras's input pipeline uses
@@ -23,7 +23,10 @@ CPU build from PyPI):
   ``I``/``W`` lines are.
 
 Everything else (every other ``E`` or ``F`` line, Python tracebacks in a terminal) reaches stderr
-unchanged. :data:`DROPPED` counts what was dropped, by reason.
+unchanged. :data:`DROPPED` counts what was dropped, by reason. Limits: a process that dies at once
+(``abort``, a segfault, ``os._exit``) can lose the lines still in the pipe, and a child process
+that outlives this one loses its stderr. ``TF_CPP_MIN_LOG_LEVEL=0`` (see everything) or Windows
+(no ``select`` on pipes) installs no filter.
 """
 
 from __future__ import annotations
@@ -61,9 +64,9 @@ _state: dict = {}
 
 
 def has_nvidia_device() -> bool:
-    """True when the machine exposes an NVIDIA device node (``/dev/nvidia0`` …), whatever
-    TensorFlow finds."""
-    return bool(glob.glob("/dev/nvidia[0-9]*"))
+    """True when the machine exposes a GPU device node (``/dev/nvidia0`` …, or WSL2's
+    ``/dev/dxg``), whatever TensorFlow finds."""
+    return bool(glob.glob("/dev/nvidia[0-9]*") or os.path.exists("/dev/dxg"))
 
 
 def reason(line: str, *, cuda_probe_harmless: bool, min_log_level: int) -> str | None:
@@ -94,9 +97,17 @@ def install() -> bool:
     """
     if _state.get("thread") and _state["thread"].is_alive():
         return True
+    if os.name == "nt" or _level() == 0:
+        return False
     try:
         real = os.dup(2)
         read_end, write_end = os.pipe()
+        try:  # Linux: a 1 MiB pipe, so a burst of log lines never waits for this thread
+            import fcntl
+
+            fcntl.fcntl(write_end, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+        except (ImportError, OSError):
+            pass
         os.dup2(write_end, 2)
         os.close(write_end)
     except OSError:
