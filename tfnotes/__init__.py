@@ -33,8 +33,8 @@ import sys
 # Must be set before TensorFlow is first imported (TF reads it once): 2 hides the C++ infos and
 # warnings (oneDNN notices, tf.data "End of sequence") but keeps C++ errors visible, which often
 # explain a failure. A few E lines are harmless (the CUDA probe on a machine without a GPU, a TF
-# 2.20 tf.data bug): in a notebook, setup() filters exactly those (tfnotes.logs). Import tfnotes
-# BEFORE tensorflow in a notebook; set TF_CPP_MIN_LOG_LEVEL=0 yourself to see everything.
+# 2.20 tf.data bug): in a notebook kernel, importing tfnotes filters exactly those (tfnotes.logs).
+# Import tfnotes BEFORE tensorflow in a notebook; set TF_CPP_MIN_LOG_LEVEL=0 to see everything.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __all__ = [
@@ -55,6 +55,18 @@ from . import env, logs  # noqa: E402
 from .env import FULL_ENV, REPO_ROOT, SEED_ENV, data_dir, full_run, output_dir  # noqa: E402
 from .expect import expect_result  # noqa: E402  (standard library only)
 from .distribute import strategy  # noqa: E402  (imports TensorFlow only when called)
+
+
+def _in_kernel() -> bool:
+    """True inside a Jupyter (IPython) kernel, where C++ stderr lands in the stored outputs (not
+    merely when ipykernel is imported: nbval's pytest plugin imports it too)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython else None
+    return getattr(shell, "kernel", None) is not None
+
+
+if _in_kernel():  # before any TensorFlow call of the notebook, even one that precedes setup()
+    logs.install()
 
 
 def pick(default, full):
@@ -93,14 +105,6 @@ def _device_summary(tf) -> str:
     if logs.has_nvidia_device():  # TensorFlow cannot use the GPU: the cuInit line above says why
         return f"CPU ({os.cpu_count()} cores; NVIDIA device present but unusable: see stderr)"
     return f"CPU ({os.cpu_count()} cores; no GPU found)"
-
-
-def _in_kernel() -> bool:
-    """True inside a Jupyter (IPython) kernel, where C++ stderr lands in the stored outputs (not
-    merely when ipykernel is imported: nbval's pytest plugin imports it too)."""
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython else None
-    return getattr(shell, "kernel", None) is not None
 
 
 def _seed_from_env(default: int) -> int:

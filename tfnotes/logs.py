@@ -1,6 +1,7 @@
 """Keep known-harmless TensorFlow C++ log lines out of notebook outputs; pass every other line.
 
-Used by :func:`tfnotes.setup` in every notebook. TensorFlow's C++ code writes to file descriptor 2,
+Installed by ``import tfnotes`` inside a Jupyter kernel (every notebook's first code cell), and by
+``tfnotes.setup(quiet_logs=True)`` elsewhere. TensorFlow's C++ code writes to file descriptor 2,
 below Python's ``sys.stderr``, so ``TF_CPP_MIN_LOG_LEVEL=2`` is the only switch it offers, and it
 keeps every ``E`` line. :func:`install` puts a pipe in front of descriptor 2 and a thread that
 copies each line to the real stderr unless it is one of these (each seen on TensorFlow 2.20.0, the
