@@ -260,9 +260,8 @@ def fmt(seconds: float) -> str:
 def write_markdown(
     path: pathlib.Path, info: dict, rows: list[dict], budget: str | None = None
 ) -> None:
-    base = os.path.relpath(
-        path.parent, ROOT
-    )  # links relative to results.md's folder (also outside the repo)
+    # links relative to results.md's folder (also outside the repo)
+    base = os.path.relpath(path.parent, ROOT)
 
     def link(rel):
         return report.link(rel, base)

@@ -159,9 +159,8 @@ def test_good_file_verified_and_placed_atomically(server, env, monkeypatch, caps
     assert leftovers(env) == ["sub/blob.bin"]
     assert server.httpd.requests == ["/base/example.org/files/blob.bin"]
     out, err = capsys.readouterr()
-    assert (
-        "blob.bin" in err and "300000/300000" in err and out == ""
-    )  # Keras' progress bar, moved to stderr
+    # Keras' progress bar, moved to stderr
+    assert "blob.bin" in err and "300000/300000" in err and out == ""
 
 
 def test_truncated_body_rejected(server, env, monkeypatch):
@@ -471,9 +470,8 @@ def test_mrpc_raw_files_where_tfds_looks_for_manual_downloads(server, env, monke
         dataclasses.replace(r, sha256=sha(b), size=len(b)) for r, b in zip(prefetch._MRPC, bodies)
     )
     for remote, body in zip(remotes, bodies):
-        publish(
-            server, remote.url, body
-        )  # the dev-ids URL's data%2F... is served from .../o/data/...
+        # the dev-ids URL's data%2F... is served from .../o/data/...
+        publish(server, remote.url, body)
     with_checksum(monkeypatch, "mrpc", "_MRPC", remotes)
     monkeypatch.setenv("TFNOTES_MIRROR", server.base)
 

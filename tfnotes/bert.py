@@ -598,9 +598,8 @@ def _build_into(target: pathlib.Path) -> None:
         raise BertUnavailable(f"source tensors not used: {sorted(unused)}")
     paths.checkpoint.parent.mkdir()
     checkpoint = tf.train.Checkpoint(encoder=encoder)
-    _ = (
-        checkpoint.save_counter
-    )  # created now, so the exporter's restore(...).assert_existing_objects_matched() passes
+    # created now, so the exporter's restore(...).assert_existing_objects_matched() passes
+    _ = checkpoint.save_counter
     checkpoint.write(str(paths.checkpoint))
 
     # 2. TF Hub-format SavedModels with tf-models-official's exporter

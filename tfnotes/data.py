@@ -242,9 +242,8 @@ def read_idx(path: os.PathLike) -> np.ndarray:
     path = pathlib.Path(path)
     try:
         with open(path, "rb") as f:
-            gzipped = (
-                f.read(2) == b"\x1f\x8b"
-            )  # by content, not name (prefetch checks "*.gz.part" files)
+            # by content, not name (prefetch checks "*.gz.part" files)
+            gzipped = f.read(2) == b"\x1f\x8b"
         with (gzip.open if gzipped else open)(path, "rb") as f:
             raw = f.read()
         zero, dtype_code, ndim = struct.unpack(">HBB", raw[:4])

@@ -56,9 +56,8 @@ def expect_result(
         bounds.append(f"<= {_fmt(at_most, digits)}")
     expected = " and ".join(bounds)
     data = " ".join(str(data).split())  # one line
-    data = _ABS_PATH.sub(
-        "", data
-    )  # "(/usr/share/…)": machine-specific, says nothing in a results table
+    # "(/usr/share/…)": machine-specific, says nothing in a results table
+    data = _ABS_PATH.sub("", data)
     print(f"{RESULT_PREFIX}{metric} = {_fmt(value, digits)} | expected {expected} | data: {data}")
     if not math.isfinite(value):
         raise AssertionError(f"{metric} is {value}: training diverged or the metric is broken")

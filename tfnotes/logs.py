@@ -124,9 +124,8 @@ def install() -> bool:
             return
         try:
             os.write(real, line)
-        except (
-            OSError
-        ):  # the real stderr is gone: keep reading, so writers never block on a full pipe
+        # the real stderr is gone: keep reading, so writers never block on a full pipe
+        except OSError:
             DROPPED["real stderr closed"] += 1
 
     def pump() -> None:

@@ -130,9 +130,8 @@ def _why(exc: BaseException, url: str) -> str:
     if isinstance(cause, urllib.error.ContentTooShortError):
         got, expected = map(int, re.findall(r"\d+", str(cause.reason)))
         return f"truncated download from {url}: got {got:,} of {expected:,} bytes (Content-Length)"
-    if isinstance(
-        cause, (ValueError, DatasetCorrupt)
-    ):  # get_file's hash mismatch, or a structural check
+    # get_file's hash mismatch, or a structural check
+    if isinstance(cause, (ValueError, DatasetCorrupt)):
         return f"downloaded file from {url} failed verification: {cause}"
     return f"download from {url} failed ({type(cause).__name__}: {cause})"
 
@@ -169,12 +168,10 @@ def fetch(
     try:
         from keras.utils import get_file  # imports TensorFlow, so only here
 
-        socket.setdefaulttimeout(
-            max(30.0, env.net_timeout())
-        )  # get_file's urlretrieve takes no timeout
-        with contextlib.redirect_stdout(
-            sys.stderr if progress else io.StringIO()
-        ):  # Keras' bar is on stdout
+        # get_file's urlretrieve takes no timeout
+        socket.setdefaulttimeout(max(30.0, env.net_timeout()))
+        # Keras' bar is on stdout
+        with contextlib.redirect_stdout(sys.stderr if progress else io.StringIO()):
             # get_file writes in place and keeps a file that fails its hash: so <dest>.part, renamed
             # once verified
             get_file(
@@ -490,9 +487,8 @@ def main(argv=None) -> int:
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = p.parse_args(
-        argv[1:] if argv[:1] == ["prefetch"] else argv
-    )  # "prefetch": the old subcommand
+    # "prefetch": the old subcommand
+    args = p.parse_args(argv[1:] if argv[:1] == ["prefetch"] else argv)
     root = data_dir()
     if args.list:
         print(
