@@ -7,7 +7,8 @@ pre-commit hook).
 1. **Numbers come from the run.** Every number written in decimal digits in a Markdown cell appears
    in that notebook's outputs or code (comments do not count), or stands in a sentence that links
    its source (a paper, a tutorial, an issue: a web address), or is a version or section number.
-   Generated cells (the course header/footer) and math (``$…$``) are not read. Numbers compare by
+   Generated cells (the course header/footer), math (``$…$``), fenced code and the prompts under
+   a "练习 / Exercises" heading are not read. Numbers compare by
    value: ``60,000`` = ``60000``, ``0.80`` = ``0.8``.
 2. **No stderr in stored outputs**: C++ log lines and warnings read as errors on GitHub.
 3. (ruff, in tests/test_notebook_rules.py: formatted and linted code cells and Python files.)
@@ -55,6 +56,7 @@ _SECTION_BEFORE = re.compile(
     r"(?:练习|习题|Exercise|exercise|Step|步骤|Chapter|chapter|Section|section|"
     r"§|issue|#|cell \[|单元 \[)\s*$"
 )
+_EXERCISES = re.compile(r"^#+\s*练习\b.*$|^#+\s*Exercises\b.*$", re.M)
 _FENCE = re.compile(r"^\s*(```|~~~).*?^\s*\1", re.S | re.M)
 _SECTION_AROUND = re.compile(r"第\s*$")
 _SECTION_AFTER = re.compile(r"^\s*(?:章|节|步|题|讲|课|部分)")
@@ -155,6 +157,7 @@ def markdown_numbers(source: str) -> list[str]:
     code."""
     wanted = []
     source = _MATH.sub(" ", _FENCE.sub(" ", source))  # math and fenced code are not prose
+    source = _EXERCISES.split(source)[0]  # exercise prompts ask, they do not claim
     for line in source.splitlines():
         heading = line.lstrip().startswith("#")
         # <a href="URL"> keeps its address (a link to a source); "7. …" list markers are structure

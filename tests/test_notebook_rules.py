@@ -108,6 +108,12 @@ def test_number_rule_flags(markdown, code, output, flagged):
     assert rules.unsupported_numbers(_nb(markdown, code, output)) == flagged
 
 
+def test_exercise_prompts_are_not_claims():
+    text = "训练 5 个 epoch。\n\n## 练习 / Exercises\n1. 把学习率改成 0.5 和 0.01，损失怎样变化？"
+    assert rules.unsupported_numbers(_nb(text, "epochs = 5")) == []
+    assert rules.unsupported_numbers(_nb(text)) == ["5"]
+
+
 def test_list_markers_are_structure_not_numbers():
     assert rules.unsupported_numbers(_nb("1. 读数据\n2. 建模型\n7. 预测波动率")) == []
     assert rules.unsupported_numbers(_nb("7. 训练 8 个 epoch")) == ["8"]
