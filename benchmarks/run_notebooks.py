@@ -89,6 +89,18 @@ def solutions_line(
     return f"solutions notebooks ({len(picked)}): {fmt(seconds)} ({seconds:.0f} s), {verdict}"
 
 
+def chapter_line(rows: list[dict]) -> str:
+    """Seconds per chapter folder, lessons and solutions apart, in course order: one line."""
+    sums: dict[str, list[float]] = {}
+    for row in rows:
+        path = pathlib.PurePosixPath(row["notebook"])
+        part = sums.setdefault(path.parts[0], [0.0, 0.0])
+        part[path.name == "solutions.ipynb"] += row["seconds"]
+    return "by chapter (lessons + solutions): " + " · ".join(
+        f"{name} {lessons:.0f} + {solutions:.0f} s" for name, (lessons, solutions) in sums.items()
+    )
+
+
 def reference_seconds(script: pathlib.Path = REFERENCE, timeout: int = 900) -> dict | None:
     """Run the fixed reference workload in a fresh interpreter; its seconds per part (``total``
     included).
@@ -615,6 +627,7 @@ def main(argv=None) -> int:
                 f"[benchmark] CPU time of the sequential run {fmt(cpu)}: floor on {cores} cores "
                 f"{fmt(cpu / cores)} = {cpu / cores / total:.0%} of the sum"
             )
+    print(f"[benchmark] {chapter_line(rows)}")
     if budget:
         print(f"[benchmark] {budget}")
     print(

@@ -295,3 +295,16 @@ def test_solutions_time_is_summed_and_held_against_the_budget():
     assert "OVER" in bench.solutions_line(rows, in_course=2)
     assert "the budget is for the default run" in bench.solutions_line(rows, full=True)
     assert bench.solutions_line(rows[2:]) is None
+
+
+def test_chapter_line_sums_lessons_and_solutions_per_chapter():
+    bench = _load_benchmark()
+    rows = [
+        {"notebook": "chapter1/a.ipynb", "seconds": 10.0},
+        {"notebook": "chapter1/b.ipynb", "seconds": 5.4},
+        {"notebook": "chapter1/solutions.ipynb", "seconds": 7.0},
+        {"notebook": "chapter2/c.ipynb", "seconds": 3.0},
+    ]
+    assert bench.chapter_line(rows) == (
+        "by chapter (lessons + solutions): chapter1 15 + 7 s · chapter2 3 + 0 s"
+    )
