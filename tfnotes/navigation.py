@@ -62,7 +62,8 @@ _MODEL_METHODS = (
     "save_weights",
     "summary",
 )
-_METHOD_CALL = re.compile(r"\.(" + "|".join(_MODEL_METHODS) + r")\(")
+# on a named object (``model.fit(``), not NumPy's or PIL's ``np.save(`` / ``Image....save(``
+_METHOD_CALL = re.compile(r"\b(?!np\.)[A-Za-z_]\w*\.(" + "|".join(_MODEL_METHODS) + r")\(")
 
 
 def api_names(nb) -> list[str]:
