@@ -83,6 +83,18 @@ def test_method_links_point_at_the_class_page():
     )
 
 
+def test_numpy_and_pil_save_are_not_linked_as_keras_model_save():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            'np.save(path, x)\nImage.fromarray(img).save("a.png")\nmodel.save("m.keras")'
+        )
+    ]
+    assert navigation.api_names(nb) == ["keras.Model#save"]
+    nb.cells = [nbformat.v4.new_code_cell('np.save(path, x)\nImage.fromarray(img).save("a.png")')]
+    assert navigation.api_names(nb) == []
+
+
 def test_course_headers_and_footers_are_up_to_date():
     assert navigation.main(["--check"]) == 0, "run: python -m tfnotes.navigation --write"
 
